@@ -1,0 +1,143 @@
+"""The `cdp` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from cdp.warehouse import ConfigError, connect, relation_schema, resolve_target
+
+TARGET_OPTION = click.option(
+    "--target", "target_name", type=click.Choice(["dev", "pg"]), default=None,
+    help="dev = DuckDB file (default), pg = Postgres. Default: $CDP_TARGET or dev.",
+)
+
+
+@click.group()
+def main() -> None:
+    """cdp: a warehouse-native customer data platform."""
+
+
+@main.command()
+@click.option("--customers", type=click.IntRange(min=1), required=True, help="People known to the business.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed; same seed, same data.")
+@click.option("--end-date", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-10-31", show_default=True,
+              help="Last day of the generated history.")
+@click.option("--years", type=click.FloatRange(min=0.25, max=10), default=2.0, show_default=True,
+              help="Length of the generated history.")
+@TARGET_OPTION
+def generate(customers: int, seed: int, end_date, years: float, target_name: str | None) -> None:
+    """Write realistic raw data for every touchpoint into the warehouse's raw schemas."""
+    from cdp.generate import generate as run_generate
+
+    target = resolve_target(target_name)
+    click.echo(f"generating {customers:,} customers (seed {seed}) into {target.describe()}", err=True)
+    summary = run_generate(customers=customers, seed=seed, target=target, end_date=end_date.date(), years=years)
+    for table, rows in summary.rows.items():
+        click.echo(f"  {table:<32} {rows:>12,}")
+    click.echo(json.dumps({"customers": customers, "seed": seed, "rows": sum(summary.rows.values()),
+                           "seconds": round(summary.seconds, 1)}))
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@TARGET_OPTION
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def build(target_name: str | None, full_refresh: bool, dbt_args: tuple[str, ...]) -> None:
+    """Run `dbt build` (seeds, models, tests), then scoring where dbt cannot run Python."""
+    from cdp.dbt_runner import run_dbt
+
+    target = resolve_target(target_name)
+    args = ["build", *(["--full-refresh"] if full_refresh else []), *dbt_args]
+    run_dbt(args, target=target)
+    if target.type == "postgres":
+        _score(target.name)
+
+
+def _score(target_name: str | None) -> None:
+    from cdp.scoring import rfm_scores
+
+    target = resolve_target(target_name)
+    warehouse = connect(target)
+    try:
+        schema = relation_schema(target, "marts")
+        if not warehouse.table_exists(schema, "customers"):
+            raise ConfigError(f"{schema}.customers is missing: build the project first")
+        customers = warehouse.query_arrow(
+            f"select customer_id, order_count, total_revenue, last_order_at from {schema}.customers"
+        ).to_pandas()
+        import pyarrow as pa
+
+        scores = rfm_scores(customers)
+        warehouse.replace_table(schema, "customer_rfm_scores", pa.Table.from_pandas(scores, preserve_index=False))
+        click.echo(f"scored {len(scores):,} customers into {schema}.customer_rfm_scores", err=True)
+    finally:
+        warehouse.close()
+
+
+@main.command()
+@TARGET_OPTION
+def score(target_name: str | None) -> None:
+    """Compute the scores with the cdp.scoring library and write them to the marts schema."""
+    _score(target_name)
+
+
+@main.command("eval-identity")
+@TARGET_OPTION
+def eval_identity(target_name: str | None) -> None:
+    """Pairwise precision/recall of the resolved customers against the generator's ground truth."""
+    from cdp.identity_eval import evaluate_identity
+
+    warehouse = connect(resolve_target(target_name), read_only=True)
+    try:
+        scores = evaluate_identity(warehouse)
+    finally:
+        warehouse.close()
+    click.echo(f"records evaluated   {scores.records_evaluated:,} of {scores.truth_records:,} "
+               f"({scores.coverage:.1%} resolved to a customer)")
+    click.echo(f"customers / persons {scores.customers:,} / {scores.persons:,}")
+    click.echo(f"pairwise precision  {scores.pairwise_precision:.4f}")
+    click.echo(f"pairwise recall     {scores.pairwise_recall:.4f}")
+    click.echo(f"pairwise F1         {scores.pairwise_f1:.4f}")
+    click.echo(f"over-merged         {scores.over_merge_rate:.2%} of customers hold several persons")
+    click.echo(f"under-merged        {scores.under_merge_rate:.2%} of persons split over several customers")
+    click.echo(scores.to_json())
+
+
+@main.command()
+@click.argument("name", type=click.Choice(["hubspot"]))
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; send nothing.")
+@click.option("--sample", type=click.IntRange(min=0), default=5, show_default=True, help="Sample rows to print.")
+@TARGET_OPTION
+def sync(name: str, dry_run: bool, sample: int, target_name: str | None) -> None:
+    """Send a sync model to its CRM (reverse ETL)."""
+    from cdp.sync.plan import SYNCS, plan_sync
+
+    if not dry_run:
+        raise click.UsageError("only --dry-run is available yet: sending to the CRM is not built")
+    warehouse = connect(resolve_target(target_name), read_only=True)
+    try:
+        plan = plan_sync(warehouse, SYNCS[name], sample_size=sample)
+    finally:
+        warehouse.close()
+    click.echo(f"sync {plan.sync}: {plan.rows:,} rows of the model -> {plan.destination} {plan.object_type}")
+    click.echo(f"  upsert {plan.upserts:,} records by {plan.match_key} in {plan.batches:,} batches")
+    click.echo(f"  invalid rows (null or duplicate {plan.match_key}): {plan.invalid_rows:,}")
+    click.echo(f"  properties: {', '.join(plan.properties)}")
+    for row in plan.sample:
+        click.echo(f"  sample: {json.dumps(row, default=str)}")
+    click.echo(plan.summary_json())
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

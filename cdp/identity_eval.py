@@ -1,0 +1,102 @@
+"""Score the resolved customers of the current build against the generator's ground truth.
+
+Pairwise: every pair of records that share a customer is a predicted match, every pair of
+records of the same true person a true match. Counted per (customer, person) cell, so it
+costs one GROUP BY however many records there are.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from cdp.warehouse import ConfigError, Warehouse, relation_schema
+
+TRUTH_SCHEMA = "raw_truth"
+
+
+@dataclass
+class IdentityScores:
+    truth_records: int
+    records_evaluated: int
+    coverage: float
+    customers: int
+    persons: int
+    true_pairs: int
+    predicted_pairs: int
+    correct_pairs: int
+    pairwise_precision: float
+    pairwise_recall: float
+    pairwise_f1: float
+    over_merge_rate: float
+    under_merge_rate: float
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=False)
+
+
+def _ratio(num: float, den: float) -> float:
+    return round(num / den, 6) if den else 0.0
+
+
+def evaluate_identity(warehouse: Warehouse) -> IdentityScores:
+    intermediate = relation_schema(warehouse.target, "intermediate")
+    if not warehouse.table_exists(TRUTH_SCHEMA, "record_persons"):
+        raise ConfigError(f"{TRUTH_SCHEMA}.record_persons is missing: generate data with `cdp generate` first")
+    resolved = "int_identity__records_resolved"
+    if not warehouse.table_exists(intermediate, resolved):
+        raise ConfigError(f"{intermediate}.{resolved} is missing: build the project with `cdp build` first")
+    sql = f"""
+        with truth as (
+            select source_name || '.' || table_name as source_table, record_id, person_id
+            from {TRUTH_SCHEMA}.record_persons
+        ),
+        joined as (
+            select resolved.customer_id, truth.person_id
+            from {intermediate}.{resolved} as resolved
+            inner join truth
+                on resolved.source_table = truth.source_table
+                and resolved.record_id = truth.record_id
+        ),
+        cells as (
+            select customer_id, person_id, cast(count(*) as bigint) as n
+            from joined group by customer_id, person_id
+        ),
+        by_customer as (
+            select customer_id, sum(n) as n, count(*) as persons from cells group by customer_id
+        ),
+        by_person as (
+            select person_id, sum(n) as n, count(*) as customers from cells group by person_id
+        )
+        select
+            (select count(*) from truth) as truth_records,
+            (select coalesce(sum(n), 0) from cells) as records_evaluated,
+            (select count(*) from by_customer) as customers,
+            (select count(*) from by_person) as persons,
+            (select coalesce(sum(n * (n - 1) / 2), 0) from by_person) as true_pairs,
+            (select coalesce(sum(n * (n - 1) / 2), 0) from by_customer) as predicted_pairs,
+            (select coalesce(sum(n * (n - 1) / 2), 0) from cells) as correct_pairs,
+            (select count(*) from by_customer where persons > 1) as over_merged_customers,
+            (select count(*) from by_person where customers > 1) as split_persons
+    """
+    row = warehouse.query(sql)[0]
+    (truth_records, evaluated, customers, persons, true_pairs, predicted_pairs, correct_pairs,
+     over_merged, split_persons) = (int(v) for v in row)
+    precision = _ratio(correct_pairs, predicted_pairs)
+    recall = _ratio(correct_pairs, true_pairs)
+    f1 = round(2 * precision * recall / (precision + recall), 6) if precision + recall else 0.0
+    return IdentityScores(
+        truth_records=truth_records,
+        records_evaluated=evaluated,
+        coverage=_ratio(evaluated, truth_records),
+        customers=customers,
+        persons=persons,
+        true_pairs=true_pairs,
+        predicted_pairs=predicted_pairs,
+        correct_pairs=correct_pairs,
+        pairwise_precision=precision,
+        pairwise_recall=recall,
+        pairwise_f1=f1,
+        over_merge_rate=_ratio(over_merged, customers),
+        under_merge_rate=_ratio(split_persons, persons),
+    )

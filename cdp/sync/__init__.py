@@ -1,0 +1,1 @@
+"""Reverse ETL: send warehouse models to CRMs."""

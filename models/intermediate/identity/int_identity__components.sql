@@ -1,0 +1,26 @@
+{{ config(materialized='connected_components') }}
+
+{#- Connected components of the deterministic identity graph: every usable identifier with
+    the smallest node id of its component. -#}
+
+with edges as (
+
+    select * from {{ ref('int_identity__edges') }}
+
+),
+
+identifiers as (
+
+    select * from {{ ref('int_identity__identifiers') }}
+
+),
+
+final as (
+
+    select node_a, node_b from edges
+    union all
+    select node_id as node_a, node_id as node_b from identifiers where not is_blocked
+
+)
+
+select * from final

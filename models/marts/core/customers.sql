@@ -1,0 +1,182 @@
+{#- One row per resolved customer: identifiers, contact details (latest value seen),
+    activity span, sources and purchases. -#}
+
+with customer_ids as (
+
+    select * from {{ ref('int_identity__customer_ids') }}
+
+),
+
+components as (
+
+    select * from {{ ref('int_identity__components') }}
+
+),
+
+identifiers as (
+
+    select * from {{ ref('int_identity__identifiers') }}
+
+),
+
+records_resolved as (
+
+    select * from {{ ref('int_identity__records_resolved') }}
+
+),
+
+attribute_observations as (
+
+    select * from {{ ref('int_customers__attribute_observations') }}
+
+),
+
+customer_events as (
+
+    select * from {{ ref('customer_events') }}
+
+),
+
+customer_identifiers as (
+
+    select
+        customer_ids.customer_id,
+        identifiers.identifier_type
+    from components
+    inner join identifiers
+        on components.node_id = identifiers.node_id
+    inner join customer_ids
+        on components.component_id = customer_ids.component_id
+
+),
+
+identifier_counts as (
+
+    select
+        customer_id,
+        count(*) as identifier_count,
+        {%- for identifier_type in ['email', 'phone', 'user_id', 'anonymous_id', 'crm_contact_id', 'loyalty_id'] %}
+        sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end) as {{ identifier_type }}_count,
+        {%- endfor %}
+        sum(case when identifier_type in ('device_id', 'advertising_id') then 1 else 0 end) as device_count,
+        sum(
+            case when identifier_type in ('anonymous_id', 'device_id', 'advertising_id', 'click_id') then 0 else 1 end
+        ) as known_identifier_count
+    from customer_identifiers
+    group by customer_id
+
+),
+
+record_summary as (
+
+    select
+        customer_id,
+        min(observed_at) as first_seen_at,
+        max(observed_at) as last_seen_at,
+        count(*) as record_count
+    from records_resolved
+    group by customer_id
+
+),
+
+customer_sources as (
+
+    select distinct
+        customer_id,
+        split_part(source_table, '.', 1) as source_name
+    from records_resolved
+
+),
+
+source_lists as (
+
+    select
+        customer_id,
+        count(*) as source_count,
+        {{ dbt.listagg('source_name', "', '", 'order by source_name') }} as sources_seen
+    from customer_sources
+    group by customer_id
+
+),
+
+purchases as (
+
+    select
+        customer_id,
+        sum(case when event_type in ('order_placed', 'store_purchase') then 1 else 0 end) as order_count,
+        coalesce(sum(revenue), 0) as total_revenue,
+        min(case when event_type in ('order_placed', 'store_purchase') then occurred_at end) as first_order_at,
+        max(case when event_type in ('order_placed', 'store_purchase') then occurred_at end) as last_order_at
+    from customer_events
+    where customer_id is not null
+        and event_type in ('order_placed', 'store_purchase', 'store_return')
+    group by customer_id
+
+),
+
+deletion_requests as (
+
+    select
+        customer_id,
+        max(occurred_at) as deletion_requested_at
+    from customer_events
+    where customer_id is not null and event_type = 'deletion_requested'
+    group by customer_id
+
+),
+
+{%- for attribute in ['first_name', 'last_name', 'email', 'phone'] %}
+
+latest_{{ attribute }} as (
+
+    {{ cdp.latest_value('attribute_observations', 'customer_id', attribute, ['observed_at', 'source_table', 'record_id']) }}
+
+),
+{%- endfor %}
+
+final as (
+
+    select
+        customer_ids.customer_id,
+        latest_first_name.first_name,
+        latest_last_name.last_name,
+        latest_email.email,
+        latest_phone.phone,
+        identifier_counts.known_identifier_count = 0 as is_anonymous,
+        identifier_counts.identifier_count,
+        identifier_counts.email_count,
+        identifier_counts.phone_count,
+        identifier_counts.user_id_count,
+        identifier_counts.anonymous_id_count,
+        identifier_counts.device_count,
+        identifier_counts.crm_contact_id_count,
+        identifier_counts.loyalty_id_count,
+        record_summary.first_seen_at,
+        record_summary.last_seen_at,
+        record_summary.record_count,
+        source_lists.source_count,
+        source_lists.sources_seen,
+        coalesce(purchases.order_count, 0) as order_count,
+        coalesce(purchases.total_revenue, 0) as total_revenue,
+        purchases.first_order_at,
+        purchases.last_order_at,
+        deletion_requests.deletion_requested_at
+    from customer_ids
+    inner join identifier_counts
+        on customer_ids.customer_id = identifier_counts.customer_id
+    left join record_summary
+        on customer_ids.customer_id = record_summary.customer_id
+    left join source_lists
+        on customer_ids.customer_id = source_lists.customer_id
+    left join purchases
+        on customer_ids.customer_id = purchases.customer_id
+    left join deletion_requests
+        on customer_ids.customer_id = deletion_requests.customer_id
+    {%- for attribute in ['first_name', 'last_name', 'email', 'phone'] %}
+    left join latest_{{ attribute }}
+        on customer_ids.customer_id = latest_{{ attribute }}.customer_id
+    {%- endfor %}
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+{{ cdp.rejected_rows(ref('base_ads__conversions'), 'conversion_id') }}

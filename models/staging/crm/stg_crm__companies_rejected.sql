@@ -1,0 +1,1 @@
+{{ cdp.rejected_rows(ref('base_crm__companies'), 'company_id') }}

@@ -1,0 +1,1 @@
+{{ cdp.rejected_rows(ref('base_crm__deals'), 'deal_id') }}

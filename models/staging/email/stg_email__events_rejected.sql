@@ -1,0 +1,1 @@
+{{ cdp.rejected_rows(ref('base_email__events'), 'event_id') }}

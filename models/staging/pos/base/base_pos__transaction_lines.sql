@@ -1,0 +1,36 @@
+with source as (
+
+    select * from {{ source('pos', 'transaction_lines') }}
+
+),
+
+typed as (
+
+    select
+        transaction_id || '-' || line_number as transaction_line_id,
+        {{ cdp.clean_identifier('transaction_id') }} as transaction_id,
+        {{ cdp.parse_integer('line_number') }} as line_number,
+        {{ cdp.clean_identifier('sku') }} as sku,
+        {{ cdp.clean_identifier('product_id') }} as product_id,
+        lower({{ cdp.clean_text('category') }}) as category,
+        quantity as quantity_raw,
+        {{ cdp.parse_integer('quantity') }} as quantity,
+        unit_price as unit_price_raw,
+        {{ cdp.parse_decimal('unit_price') }} as unit_price,
+        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from source
+
+),
+
+checked as (
+
+    {{ cdp.check_rows('typed', key='transaction_line_id', latest_first='_loaded_at', checks=[
+        ['transaction_line_id is null or line_number is null', 'missing_key'],
+        ['quantity < 0', 'negative_quantity'],
+        ['quantity is null or quantity = 0', 'invalid_quantity'],
+        ['unit_price is null or unit_price < 0', 'invalid_amount'],
+    ]) }}
+
+)
+
+select * from checked

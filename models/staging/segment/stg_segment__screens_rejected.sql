@@ -1,0 +1,1 @@
+{{ cdp.rejected_rows(ref('base_segment__screens'), 'event_id') }}

@@ -1,0 +1,1 @@
+{{ cdp.rejected_rows(ref('base_shop__orders'), 'order_id') }}

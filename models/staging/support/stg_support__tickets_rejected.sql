@@ -1,0 +1,1 @@
+{{ cdp.rejected_rows(ref('base_support__tickets'), 'ticket_id') }}
