@@ -9,7 +9,9 @@ with records_resolved as (
 
 blocked_identifiers as (
 
-    select identifier_type, identifier_value
+    select
+        identifier_type,
+        identifier_value
     from {{ ref('int_identity__identifiers') }}
     where is_blocked
 

@@ -17,9 +17,18 @@ identifiers as (
 
 final as (
 
-    select node_a, node_b from edges
+    select
+        node_a,
+        node_b
+    from edges
+
     union all
-    select node_id as node_a, node_id as node_b from identifiers where not is_blocked
+
+    select
+        node_id as node_a,
+        node_id as node_b
+    from identifiers
+    where not is_blocked
 
 )
 

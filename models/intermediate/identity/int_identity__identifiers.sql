@@ -29,7 +29,10 @@ identifier_stats as (
 
 user_id_records as (
 
-    select source_table, record_id, identifier_value as user_id
+    select
+        source_table,
+        record_id,
+        identifier_value as user_id
     from record_identifiers
     where identifier_type = 'user_id'
 

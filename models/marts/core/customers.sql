@@ -55,9 +55,12 @@ identifier_counts as (
     select
         customer_id,
         count(*) as identifier_count,
-        {%- for identifier_type in ['email', 'phone', 'user_id', 'anonymous_id', 'crm_contact_id', 'loyalty_id'] %}
-        sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end) as {{ identifier_type }}_count,
-        {%- endfor %}
+        sum(case when identifier_type = 'email' then 1 else 0 end) as email_count,
+        sum(case when identifier_type = 'phone' then 1 else 0 end) as phone_count,
+        sum(case when identifier_type = 'user_id' then 1 else 0 end) as user_id_count,
+        sum(case when identifier_type = 'anonymous_id' then 1 else 0 end) as anonymous_id_count,
+        sum(case when identifier_type = 'crm_contact_id' then 1 else 0 end) as crm_contact_id_count,
+        sum(case when identifier_type = 'loyalty_id' then 1 else 0 end) as loyalty_id_count,
         sum(case when identifier_type in ('device_id', 'advertising_id') then 1 else 0 end) as device_count,
         sum(
             case when identifier_type in ('anonymous_id', 'device_id', 'advertising_id', 'click_id') then 0 else 1 end
@@ -125,14 +128,31 @@ deletion_requests as (
 
 ),
 
-{%- for attribute in ['first_name', 'last_name', 'email', 'phone'] %}
+{%- set recency_order = ['observed_at', 'source_table', 'record_id'] %}
 
-latest_{{ attribute }} as (
+latest_first_name as (
 
-    {{ cdp.latest_value('attribute_observations', 'customer_id', attribute, ['observed_at', 'source_table', 'record_id']) }}
+    {{ cdp.latest_value('attribute_observations', 'customer_id', 'first_name', recency_order) }}
 
 ),
-{%- endfor %}
+
+latest_last_name as (
+
+    {{ cdp.latest_value('attribute_observations', 'customer_id', 'last_name', recency_order) }}
+
+),
+
+latest_email as (
+
+    {{ cdp.latest_value('attribute_observations', 'customer_id', 'email', recency_order) }}
+
+),
+
+latest_phone as (
+
+    {{ cdp.latest_value('attribute_observations', 'customer_id', 'phone', recency_order) }}
+
+),
 
 final as (
 
@@ -172,10 +192,14 @@ final as (
         on customer_ids.customer_id = purchases.customer_id
     left join deletion_requests
         on customer_ids.customer_id = deletion_requests.customer_id
-    {%- for attribute in ['first_name', 'last_name', 'email', 'phone'] %}
-    left join latest_{{ attribute }}
-        on customer_ids.customer_id = latest_{{ attribute }}.customer_id
-    {%- endfor %}
+    left join latest_first_name
+        on customer_ids.customer_id = latest_first_name.customer_id
+    left join latest_last_name
+        on customer_ids.customer_id = latest_last_name.customer_id
+    left join latest_email
+        on customer_ids.customer_id = latest_email.customer_id
+    left join latest_phone
+        on customer_ids.customer_id = latest_phone.customer_id
 
 )
 

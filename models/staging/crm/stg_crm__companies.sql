@@ -9,7 +9,7 @@ final as (
     select
         company_id,
         company_name,
-        domain,
+        website_domain,
         industry,
         city,
         country,

@@ -9,7 +9,7 @@ typed as (
     select
         hs_object_id as company_id,
         {{ cdp.clean_text('name') }} as company_name,
-        lower({{ cdp.clean_text('domain') }}) as domain,
+        lower({{ cdp.clean_text('domain') }}) as website_domain,
         {{ cdp.clean_text('industry') }} as industry,
         {{ cdp.clean_text('city') }} as city,
         {{ cdp.clean_text('country') }} as country,

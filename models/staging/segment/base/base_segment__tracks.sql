@@ -21,7 +21,12 @@ typed as (
 
 checked as (
 
-    {{ cdp.check_rows('typed', key='event_id', latest_first='_loaded_at', checks=cdp.segment_reject_checks() + [['event_name is null', 'missing_event_name']]) }}
+    {{ cdp.check_rows(
+        'typed',
+        key='event_id',
+        latest_first='_loaded_at',
+        checks=cdp.segment_reject_checks() + [['event_name is null', 'missing_event_name']],
+    ) }}
 
 )
 
