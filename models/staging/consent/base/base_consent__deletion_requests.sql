@@ -12,7 +12,7 @@ typed as (
         {{ cdp.email_key('email') }} as email_key,
         {{ cdp.normalise_phone('phone') }} as phone,
         {{ cdp.clean_identifier('user_id') }} as user_id,
-        requested_at as requested_at_raw,
+        {{ cdp.blank_to_null('requested_at') }} as requested_at_raw,
         {{ cdp.parse_utc_timestamp('requested_at') }} as requested_at,
         lower({{ cdp.clean_text('status') }}) as status,
         {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at

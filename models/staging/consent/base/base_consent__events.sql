@@ -18,7 +18,7 @@ typed as (
         lower({{ cdp.clean_text('purpose') }}) as purpose,
         lower({{ cdp.clean_text('status') }}) as status,
         lower({{ cdp.clean_text('source') }}) as consent_source,
-        occurred_at as occurred_at_raw,
+        {{ cdp.blank_to_null('occurred_at') }} as occurred_at_raw,
         {{ cdp.parse_utc_timestamp('occurred_at') }} as occurred_at,
         {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
     from source

@@ -13,7 +13,7 @@ typed as (
         {{ cdp.clean_text('industry') }} as industry,
         {{ cdp.clean_text('city') }} as city,
         {{ cdp.clean_text('country') }} as country,
-        createdate as created_at_raw,
+        {{ cdp.blank_to_null('createdate') }} as created_at_raw,
         {{ cdp.parse_utc_timestamp('createdate', var('crm_source_timezone')) }} as created_at,
         {{ cdp.parse_utc_timestamp('lastmodifieddate', var('crm_source_timezone')) }} as updated_at,
         {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at

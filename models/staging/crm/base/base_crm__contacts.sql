@@ -27,7 +27,7 @@ typed as (
         lower({{ cdp.clean_text('hs_lead_status') }}) as lead_status,
         {{ cdp.parse_boolean('hs_email_optout') }} as email_opt_out,
         {{ cdp.clean_identifier('associatedcompanyid') }} as company_id,
-        createdate as created_at_raw,
+        {{ cdp.blank_to_null('createdate') }} as created_at_raw,
         {{ cdp.parse_utc_timestamp('createdate', var('crm_source_timezone')) }} as created_at,
         {{ cdp.parse_utc_timestamp('lastmodifieddate', var('crm_source_timezone')) }} as updated_at,
         {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at

@@ -14,7 +14,7 @@ typed as (
         {{ cdp.email_key('email') }} as email_key,
         {{ cdp.clean_identifier('campaign_id') }} as campaign_id,
         {{ cdp.clean_text('campaign_name') }} as campaign_name,
-        occurred_at as occurred_at_raw,
+        {{ cdp.blank_to_null('occurred_at') }} as occurred_at_raw,
         {{ cdp.parse_utc_timestamp('occurred_at') }} as occurred_at,
         {{ cdp.clean_text('url') }} as url,
         {{ cdp.clean_text('bounce_reason') }} as bounce_reason,

@@ -13,9 +13,9 @@ typed as (
         {{ cdp.clean_identifier('sku') }} as sku,
         {{ cdp.clean_identifier('product_id') }} as product_id,
         lower({{ cdp.clean_text('category') }}) as category,
-        quantity as quantity_raw,
+        {{ cdp.blank_to_null('quantity') }} as quantity_raw,
         {{ cdp.parse_integer('quantity') }} as quantity,
-        unit_price as unit_price_raw,
+        {{ cdp.blank_to_null('unit_price') }} as unit_price_raw,
         {{ cdp.parse_decimal('unit_price') }} as unit_price,
         {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
     from source

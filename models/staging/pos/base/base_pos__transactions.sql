@@ -10,8 +10,8 @@ typed as (
         transaction_id,
         {{ cdp.clean_identifier('store_id') }} as store_id,
         {{ cdp.clean_identifier('register_id') }} as register_id,
-        transaction_date as transaction_date_raw,
-        transaction_time as transaction_time_raw,
+        {{ cdp.blank_to_null('transaction_date') }} as transaction_date_raw,
+        {{ cdp.blank_to_null('transaction_time') }} as transaction_time_raw,
         {{ cdp.parse_utc_timestamp("transaction_date || ' ' || transaction_time", var('pos_source_timezone')) }}
             as occurred_at,
         lower({{ cdp.clean_text('transaction_type') }}) as transaction_type,
@@ -21,9 +21,9 @@ typed as (
         {{ cdp.clean_email('receipt_email') }} as receipt_email,
         {{ cdp.email_key('receipt_email') }} as receipt_email_key,
         {{ cdp.normalise_phone('receipt_phone') }} as receipt_phone,
-        item_count as item_count_raw,
+        {{ cdp.blank_to_null('item_count') }} as item_count_raw,
         {{ cdp.parse_integer('item_count') }} as item_count,
-        total_amount as total_amount_raw,
+        {{ cdp.blank_to_null('total_amount') }} as total_amount_raw,
         {{ cdp.parse_decimal('total_amount') }} as total_amount,
         upper({{ cdp.clean_text('currency') }}) as currency,
         {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
@@ -35,7 +35,7 @@ checked as (
 
     {{ cdp.check_rows('typed', key='transaction_id', latest_first='_loaded_at', checks=[
         ['transaction_id is null', 'missing_key'],
-        ['transaction_date_raw is null', 'missing_timestamp'],
+        ['transaction_date_raw is null or transaction_time_raw is null', 'missing_timestamp'],
         ['occurred_at is null', 'invalid_timestamp'],
         ["transaction_type is null or transaction_type not in ('sale', 'return')", 'unknown_transaction_type'],
         ['item_count < 0', 'negative_quantity'],
