@@ -47,41 +47,20 @@ def generate(customers: int, seed: int, end_date, years: float, target_name: str
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
 def build(target_name: str | None, full_refresh: bool, dbt_args: tuple[str, ...]) -> None:
     """Run `dbt build` (seeds, models, tests), then scoring where dbt cannot run Python."""
-    from cdp.dbt_runner import run_dbt
+    from cdp.pipeline import build as run_build
 
-    target = resolve_target(target_name)
-    args = ["build", *(["--full-refresh"] if full_refresh else []), *dbt_args]
-    run_dbt(args, target=target)
-    if target.type == "postgres":
-        _score(target.name)
-
-
-def _score(target_name: str | None) -> None:
-    from cdp.scoring import rfm_scores
-
-    target = resolve_target(target_name)
-    warehouse = connect(target)
-    try:
-        schema = relation_schema(target, "marts")
-        if not warehouse.table_exists(schema, "customers"):
-            raise ConfigError(f"{schema}.customers is missing: build the project first")
-        customers = warehouse.query_arrow(
-            f"select customer_id, order_count, total_revenue, last_order_at from {schema}.customers"
-        ).to_pandas()
-        import pyarrow as pa
-
-        scores = rfm_scores(customers)
-        warehouse.replace_table(schema, "customer_rfm_scores", pa.Table.from_pandas(scores, preserve_index=False))
-        click.echo(f"scored {len(scores):,} customers into {schema}.customer_rfm_scores", err=True)
-    finally:
-        warehouse.close()
+    run_build(resolve_target(target_name), full_refresh=full_refresh, dbt_args=dbt_args)
 
 
 @main.command()
 @TARGET_OPTION
 def score(target_name: str | None) -> None:
     """Compute the scores with the cdp.scoring library and write them to the marts schema."""
-    _score(target_name)
+    from cdp.pipeline import score as run_score
+
+    target = resolve_target(target_name)
+    rows = run_score(target)
+    click.echo(f"scored {rows:,} customers into {relation_schema(target, 'marts')}.customer_rfm_scores")
 
 
 @main.command("eval-identity")

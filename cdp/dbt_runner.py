@@ -16,12 +16,31 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def target_environment(target: Target) -> dict[str, str]:
+    """The environment variables profiles.yml reads, set from a resolved target."""
+    if target.type == "duckdb":
+        return {"CDP_DUCKDB_PATH": str(target.duckdb_path), "CDP_DUCKDB_SCHEMA": target.schema}
+    return {
+        "CDP_PG_HOST": target.pg_host,
+        "CDP_PG_PORT": str(target.pg_port),
+        "CDP_PG_USER": target.pg_user,
+        "CDP_PG_PASSWORD": target.pg_password,
+        "CDP_PG_DATABASE": target.pg_database,
+        "CDP_PG_SCHEMA": target.schema,
+    }
+
+
 def run_dbt(args: Sequence[str], target: str | Target | None = None, check: bool = True) -> int:
-    """Run `dbt <args>` against target; returns dbt's exit code (raises on failure when check)."""
+    """Run `dbt <args>` against target; returns dbt's exit code (raises on failure when check).
+
+    The target's settings are passed to dbt through the variables profiles.yml reads, so a
+    Target built in Python (a test's temporary database, say) is exactly where dbt builds.
+    """
     resolved = target if isinstance(target, Target) else resolve_target(target)
     if resolved.type == "postgres":
         ensure_pg_database(resolved)
     env = dict(os.environ)
+    env.update(target_environment(resolved))
     env["PGTZ"] = "UTC"  # libpq session time zone for dbt-postgres
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     command = [

@@ -33,7 +33,9 @@ def _quintile(values: pd.Series, ascending: bool = True) -> pd.Series:
     return np.ceil(pct * 5).clip(1, 5).astype("int64")
 
 
-def rfm_scores(customers: pd.DataFrame, as_of: datetime | None = None, scored_at: datetime | None = None) -> pd.DataFrame:
+def rfm_scores(
+    customers: pd.DataFrame, as_of: datetime | None = None, scored_at: datetime | None = None
+) -> pd.DataFrame:
     """Score every customer with at least one order.
 
     customers: one row per customer with customer_id, order_count, total_revenue and

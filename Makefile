@@ -1,0 +1,52 @@
+# cdp: set-up, demo, tests and benchmarks. `make demo` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_CUSTOMERS ?= 5000
+DEMO_SEED ?= 42
+BENCH_CUSTOMERS ?= 1000000
+# The dbt templater of sqlfluff compiles the project; keep its DuckDB file away from the demo's.
+LINT_ENV := CDP_DUCKDB_PATH=$(CURDIR)/$(VENV)/lint.duckdb
+
+.PHONY: install demo test lint lint-sql lint-python bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/cdp generate --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
+	$(BIN)/cdp build
+	$(BIN)/cdp eval-identity
+	$(BIN)/cdp sync hubspot --dry-run
+	@echo
+	@echo "Demo warehouse: warehouse/cdp.duckdb (DuckDB). Look at:"
+	@echo "  cdp_marts.customers              one row per resolved customer"
+	@echo "  cdp_marts.customer_events        every touchpoint with its customer_id"
+	@echo "  cdp_marts.customer_rfm_scores    RFM score per buying customer"
+	@echo "  cdp_marts.crm_hubspot_contacts   what the HubSpot sync would send"
+	@echo "  cdp_staging.stg_*_rejected       raw rows staging refused, with the reason"
+	@echo "e.g.  $(BIN)/python -c \"import duckdb; print(duckdb.connect('warehouse/cdp.duckdb', read_only=True).sql('select * from cdp_marts.customers limit 5'))\""
+
+test: lint
+	$(BIN)/pytest
+
+lint: lint-python lint-sql
+
+lint-python: install
+	$(BIN)/ruff check cdp tests python_models bench
+
+lint-sql: install
+	$(LINT_ENV) $(BIN)/sqlfluff lint models analyses --processes 2
+
+bench: install
+	$(BIN)/python bench/bench_generate.py --customers $(BENCH_CUSTOMERS)
+
+clean:
+	rm -rf target logs warehouse/*.duckdb warehouse/*.wal
