@@ -1,0 +1,99 @@
+"""Shared fixtures: small generated worlds built end to end on DuckDB and on Postgres.
+
+Each warehouse is built once per test session and shared by every test that needs it.
+Postgres tests run against the server at CDP_PG_HOST:CDP_PG_PORT in a throwaway database;
+when CI=true they must run, so an unreachable server fails them instead of skipping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from cdp.generate import generate
+from cdp.pipeline import build
+from cdp.warehouse import Target, connect, ensure_pg_database, resolve_target
+
+CUSTOMERS = 1500
+SEED = 7
+
+
+def postgres_reachable(target: Target) -> bool:
+    try:
+        socket.create_connection((target.pg_host, target.pg_port), timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
+def require_postgres() -> Target:
+    base = resolve_target("pg")
+    if not postgres_reachable(base):
+        message = f"Postgres is not reachable at {base.pg_host}:{base.pg_port}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}, and CI=true: the Postgres tests must run")
+        pytest.skip(message)
+    return base
+
+
+def drop_pg_database(target: Target) -> None:
+    import psycopg2
+
+    admin = psycopg2.connect(host=target.pg_host, port=target.pg_port, user=target.pg_user,
+                             password=target.pg_password or None, dbname="postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'drop database if exists "{target.pg_database}" with (force)')
+    finally:
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def duckdb_target(tmp_path_factory: pytest.TempPathFactory) -> Target:
+    path = tmp_path_factory.mktemp("duckdb") / "cdp.duckdb"
+    return dataclasses.replace(resolve_target("dev"), duckdb_path=path)
+
+
+@pytest.fixture(scope="session")
+def pg_target() -> Iterator[Target]:
+    base = require_postgres()
+    target = dataclasses.replace(base, pg_database=f"cdp_test_{uuid.uuid4().hex[:10]}")
+    ensure_pg_database(target)
+    yield target
+    drop_pg_database(target)
+
+
+@pytest.fixture(scope="session")
+def duckdb_built(duckdb_target: Target) -> Target:
+    generate(customers=CUSTOMERS, seed=SEED, target=duckdb_target, progress=False)
+    build(duckdb_target)
+    return duckdb_target
+
+
+@pytest.fixture(scope="session")
+def pg_built(pg_target: Target) -> Target:
+    generate(customers=CUSTOMERS, seed=SEED, target=pg_target, progress=False)
+    build(pg_target)
+    return pg_target
+
+
+@pytest.fixture(scope="session", params=["duckdb", "postgres"])
+def built(request: pytest.FixtureRequest) -> Target:
+    """Each test using it runs once per warehouse."""
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.postgres)
+        return request.getfixturevalue("pg_built")
+    return request.getfixturevalue("duckdb_built")
+
+
+@pytest.fixture
+def warehouse(built: Target):
+    wh = connect(built)
+    yield wh
+    wh.close()
