@@ -126,15 +126,14 @@ class DuckDBWarehouse:
         self.con.execute(f"set memory_limit = '{setting('CDP_DUCKDB_MEMORY_LIMIT')}'")
 
     def execute(self, sql: str, params: Iterable[Any] | None = None) -> None:
-        self.con.execute(sql, list(params) if params is not None else None)
+        # Fetch to completion: DuckDB 2 refuses new work while a result is unfinished.
+        self.con.execute(sql, list(params) if params is not None else None).fetchall()
 
     def query(self, sql: str, params: Iterable[Any] | None = None) -> list[tuple]:
         return self.con.execute(sql, list(params) if params is not None else None).fetchall()
 
     def query_arrow(self, sql: str) -> pa.Table:
-        result = self.con.execute(sql)
-        arrow = result.arrow() if hasattr(result, "arrow") else result.fetch_arrow_table()
-        return arrow.read_all() if isinstance(arrow, pa.RecordBatchReader) else arrow
+        return self.con.sql(sql).to_arrow_table()
 
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(
