@@ -47,7 +47,7 @@ def con(world: Path) -> Iterator:
     connection.close()
 
 
-def scalar(con, sql: str):  # noqa: ANN001, ANN201
+def scalar(con, sql: str):
     return con.execute(sql).fetchone()[0]
 
 
@@ -95,7 +95,7 @@ def test_progress_line_format() -> None:
 
 def _all_tables() -> list[str]:
     names = [raw(s, t) for s, tables in CONTRACT.items() for t in tables]
-    return names + ['"raw_truth"."persons"', '"raw_truth"."record_persons"', '"raw_truth"."person_identifiers"']
+    return [*names, '"raw_truth"."persons"', '"raw_truth"."record_persons"', '"raw_truth"."person_identifiers"']
 
 
 def test_same_seed_gives_identical_tables_and_another_seed_does_not(world: Path, tmp_path: Path) -> None:
@@ -603,8 +603,12 @@ def _postgres_reachable(target: Target) -> bool:
 
     try:
         psycopg2.connect(
-            host=target.pg_host, port=target.pg_port, user=target.pg_user,
-            password=target.pg_password or None, dbname="postgres", connect_timeout=3,
+            host=target.pg_host,
+            port=target.pg_port,
+            user=target.pg_user,
+            password=target.pg_password or None,
+            dbname="postgres",
+            connect_timeout=3,
         ).close()
         return True
     except psycopg2.OperationalError:
@@ -640,8 +644,11 @@ def test_postgres_target_matches_duckdb_row_counts(tmp_path: Path) -> None:
         assert kiosk_users >= 20
     finally:
         admin = psycopg2.connect(
-            host=target.pg_host, port=target.pg_port, user=target.pg_user,
-            password=target.pg_password or None, dbname="postgres",
+            host=target.pg_host,
+            port=target.pg_port,
+            user=target.pg_user,
+            password=target.pg_password or None,
+            dbname="postgres",
         )
         admin.autocommit = True
         with admin.cursor() as cur:

@@ -54,18 +54,17 @@ identifier_counts as (
 
     select
         customer_id,
-        cast(count(*) as {{ dbt.type_int() }}) as identifier_count,
-        cast(sum(case when identifier_type = 'email' then 1 else 0 end) as {{ dbt.type_int() }}) as email_count,
-        cast(sum(case when identifier_type = 'phone' then 1 else 0 end) as {{ dbt.type_int() }}) as phone_count,
-        cast(sum(case when identifier_type = 'user_id' then 1 else 0 end) as {{ dbt.type_int() }}) as user_id_count,
-        cast(sum(case when identifier_type = 'anonymous_id' then 1 else 0 end) as {{ dbt.type_int() }}) as anonymous_id_count,
-        cast(sum(case when identifier_type = 'crm_contact_id' then 1 else 0 end) as {{ dbt.type_int() }}) as crm_contact_id_count,
-        cast(sum(case when identifier_type = 'loyalty_id' then 1 else 0 end) as {{ dbt.type_int() }}) as loyalty_id_count,
-        cast(sum(case when identifier_type in ('device_id', 'advertising_id') then 1 else 0 end)
-            as {{ dbt.type_int() }}) as device_count,
-        cast(sum(
-            case when identifier_type in ('anonymous_id', 'device_id', 'advertising_id', 'click_id') then 0 else 1 end
-        ) as {{ dbt.type_int() }}) as known_identifier_count
+        count(*) as identifier_count,
+        count(case when identifier_type = 'email' then 1 end) as email_count,
+        count(case when identifier_type = 'phone' then 1 end) as phone_count,
+        count(case when identifier_type = 'user_id' then 1 end) as user_id_count,
+        count(case when identifier_type = 'anonymous_id' then 1 end) as anonymous_id_count,
+        count(case when identifier_type = 'crm_contact_id' then 1 end) as crm_contact_id_count,
+        count(case when identifier_type = 'loyalty_id' then 1 end) as loyalty_id_count,
+        count(case when identifier_type in ('device_id', 'advertising_id') then 1 end) as device_count,
+        count(
+            case when identifier_type not in ('anonymous_id', 'device_id', 'advertising_id', 'click_id') then 1 end
+        ) as known_identifier_count
     from customer_identifiers
     group by customer_id
 
@@ -107,8 +106,7 @@ purchases as (
 
     select
         customer_id,
-        cast(sum(case when event_type in ('order_placed', 'store_purchase') then 1 else 0 end)
-            as {{ dbt.type_int() }}) as order_count,
+        count(case when event_type in ('order_placed', 'store_purchase') then 1 end) as order_count,
         coalesce(sum(revenue), 0) as total_revenue,
         min(case when event_type in ('order_placed', 'store_purchase') then occurred_at end) as first_order_at,
         max(case when event_type in ('order_placed', 'store_purchase') then occurred_at end) as last_order_at
