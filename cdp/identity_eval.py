@@ -8,6 +8,7 @@ costs one GROUP BY however many records there are.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 
 from cdp.warehouse import ConfigError, Warehouse, relation_schema
@@ -30,9 +31,13 @@ class IdentityScores:
     pairwise_f1: float
     over_merge_rate: float
     under_merge_rate: float
+    seconds: float = 0.0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=False)
+        """One JSON object; precision/recall/f1 are the pairwise figures under their short names."""
+        fields = asdict(self)
+        short = {"precision": self.pairwise_precision, "recall": self.pairwise_recall, "f1": self.pairwise_f1}
+        return json.dumps({**short, **fields})
 
 
 def _ratio(num: float, den: float) -> float:
@@ -40,6 +45,7 @@ def _ratio(num: float, den: float) -> float:
 
 
 def evaluate_identity(warehouse: Warehouse) -> IdentityScores:
+    started = time.monotonic()
     intermediate = relation_schema(warehouse.target, "intermediate")
     if not warehouse.table_exists(TRUTH_SCHEMA, "record_persons"):
         raise ConfigError(f"{TRUTH_SCHEMA}.record_persons is missing: generate data with `cdp generate` first")
@@ -99,4 +105,5 @@ def evaluate_identity(warehouse: Warehouse) -> IdentityScores:
         pairwise_f1=f1,
         over_merge_rate=_ratio(over_merged, customers),
         under_merge_rate=_ratio(split_persons, persons),
+        seconds=round(time.monotonic() - started, 3),
     )

@@ -160,8 +160,8 @@ def run_cli(target: Target, *args: str) -> str:
 
 def test_cli_commands_end_with_one_json_line(built: Target):
     evaluation = json.loads(run_cli(built, "eval-identity").strip().splitlines()[-1])
-    assert {"pairwise_precision", "pairwise_recall", "pairwise_f1", "over_merge_rate", "under_merge_rate"} \
-        <= set(evaluation)
+    assert {"precision", "recall", "f1", "seconds", "over_merge_rate", "under_merge_rate"} <= set(evaluation)
+    assert evaluation["f1"] == evaluation["pairwise_f1"] > 0
     plan = json.loads(run_cli(built, "sync", "hubspot", "--dry-run").strip().splitlines()[-1])
     assert plan["upserts"] > 0 and plan["match_key"] == "email"
 
