@@ -37,4 +37,70 @@
     end;
     $fn$;
     {%- endfor %}
+
+    create extension if not exists fuzzystrmatch;
+
+    create or replace function {{ schema }}.cdp_jaro_winkler(left_text text, right_text text)
+    returns double precision
+    language plpgsql immutable strict parallel safe
+    as $fn$
+    declare
+        left_length integer := length(left_text);
+        right_length integer := length(right_text);
+        window_size integer;
+        left_matched boolean[];
+        right_matched boolean[];
+        matches integer := 0;
+        half_transpositions integer := 0;
+        i integer;
+        j integer;
+        k integer := 1;
+        similarity double precision;
+        prefix integer := 0;
+    begin
+        if left_length = 0 or right_length = 0 then
+            return 0.0;
+        end if;
+        window_size := greatest(greatest(left_length, right_length) / 2 - 1, 0);
+        left_matched := array_fill(false, array[left_length]);
+        right_matched := array_fill(false, array[right_length]);
+        for i in 1..left_length loop
+            for j in greatest(1, i - window_size)..least(right_length, i + window_size) loop
+                if not right_matched[j] and substr(left_text, i, 1) = substr(right_text, j, 1) then
+                    left_matched[i] := true;
+                    right_matched[j] := true;
+                    matches := matches + 1;
+                    exit;
+                end if;
+            end loop;
+        end loop;
+        if matches = 0 then
+            return 0.0;
+        end if;
+        for i in 1..left_length loop
+            if left_matched[i] then
+                while not right_matched[k] loop
+                    k := k + 1;
+                end loop;
+                if substr(left_text, i, 1) <> substr(right_text, k, 1) then
+                    half_transpositions := half_transpositions + 1;
+                end if;
+                k := k + 1;
+            end if;
+        end loop;
+        similarity := (
+            matches::double precision / left_length
+            + matches::double precision / right_length
+            + (matches - half_transpositions / 2)::double precision / matches
+        ) / 3.0;
+        if similarity > 0.7 then
+            while prefix < least(4, left_length, right_length)
+                and substr(left_text, prefix + 1, 1) = substr(right_text, prefix + 1, 1) loop
+                prefix := prefix + 1;
+            end loop;
+            similarity := similarity + prefix * 0.1 * (1.0 - similarity);
+        end if;
+        return similarity;
+    end;
+    $fn$;
 {% endmacro %}
