@@ -30,8 +30,10 @@ def target_environment(target: Target) -> dict[str, str]:
     }
 
 
-def run_dbt(args: Sequence[str], target: str | Target | None = None, check: bool = True) -> int:
-    """Run `dbt <args>` against target; returns dbt's exit code (raises on failure when check).
+def run_dbt(
+    args: Sequence[str], target: str | Target | None = None, check: bool = True, capture: bool = False
+) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` against target (raises on failure when check; captures output when asked).
 
     The target's settings are passed to dbt through the variables profiles.yml reads, so a
     Target built in Python (a test's temporary database, say) is exactly where dbt builds.
@@ -50,7 +52,8 @@ def run_dbt(args: Sequence[str], target: str | Target | None = None, check: bool
         "--profiles-dir", str(PROJECT_DIR),
         "--target", resolved.name,
     ]
-    completed = subprocess.run(command, env=env, cwd=PROJECT_DIR)
+    completed = subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=capture, text=True)
     if check and completed.returncode != 0:
-        raise SystemExit(f"dbt {' '.join(args)} failed on target {resolved.name} (exit {completed.returncode})")
-    return completed.returncode
+        detail = f":\n{completed.stdout[-4000:]}" if capture else ""
+        raise SystemExit(f"dbt {' '.join(args)} failed on target {resolved.name} (exit {completed.returncode}){detail}")
+    return completed

@@ -1,63 +1,58 @@
 {#-
-    Materialization `connected_components`: the model's SQL selects undirected edges
-    (node_a, node_b: integer node ids; a node with no neighbour comes as an edge to itself),
-    and the table built holds one row per node: node_id and component_id, the smallest
-    node id of its connected component. Exact, in plain SQL, on every engine.
+    Connected components in plain SQL, exact, on every engine.
 
-    Each round every node takes the smallest label among its neighbours and itself
-    (hooking), then the label of that label (pointer jumping). Labels only decrease and
-    always name a node of the same component, so the loop stops when a round changes
-    nothing, and at that point every component carries its minimum node id. Pointer jumping
-    doubles the distance a label travels per round, so a chain of n nodes needs about
-    log2(n) rounds, not n. The loop stops with an error after `max_rounds` rounds
-    (config, default var identity_max_component_rounds) rather than return a partial answer.
+    label_components(edges, result, max_rounds): reads undirected edges (node_a, node_b:
+    integer node ids; a node with no neighbour comes as an edge to itself) from the relation
+    `edges` and creates table `result` (node_id, component_id), component_id being the
+    smallest node id of the component. Returns the number of rounds it took.
+
+    The labels are parent pointers (each node's label is a node of its component, never
+    larger than itself). Each round, in the manner of the FastSV algorithm (Zhang, Azad and
+    Hu, 2020), a node's label becomes the smallest of: its label, its grandparent (pointer
+    jumping), the smallest grandparent among its neighbours (aggressive hooking), and, for a
+    node that is some nodes' parent, the smallest neighbour grandparent of those children
+    (stochastic hooking, which hooks whole trees). Labels only decrease, so the loop stops
+    when a round changes nothing, and then every component carries its minimum node id.
+    Trees double in reach each round: a chain of n nodes takes about log2(n) + 2 rounds in
+    any id order, not n. Past max_rounds it stops with an error, never a partial answer.
+
+    Used by the `connected_components` materialization (a model whose SQL selects the
+    edges) and by `dbt run-operation label_components_of` (tests, benchmarks).
 -#}
-{% materialization connected_components, default %}
-
-    {%- set existing_relation = load_cached_relation(this) -%}
-    {%- set target_relation = this.incorporate(type='table') -%}
-    {%- set max_rounds = config.get('max_rounds', var('identity_max_component_rounds', 60)) | int -%}
+{% macro label_components(edges, result, max_rounds=none) %}
+    {%- set max_rounds = (max_rounds or var('identity_max_component_rounds', 60)) | int -%}
     {%- set work = {} -%}
-    {%- for part in ['edges', 'labels', 'next', 'result'] -%}
+    {%- for part in ['directed', 'labels', 'next'] -%}
         {%- do work.update({part: api.Relation.create(
-            database=this.database, schema=this.schema,
-            identifier=this.identifier ~ '__cc_' ~ part, type='table')}) -%}
+            database=result.database, schema=result.schema,
+            identifier=result.identifier ~ '__cc_' ~ part, type='table')}) -%}
     {%- endfor -%}
-    {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
-
-    {%- for relation in work.values() | list + [backup_relation] -%}
-        {{ drop_relation_if_exists(load_cached_relation(relation) or relation) }}
+    {%- for relation in work.values() -%}
+        {% do adapter.drop_relation(relation) %}
     {%- endfor -%}
 
-    {{ run_hooks(pre_hooks, inside_transaction=False) }}
-    {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-    {% call statement('cc_edges') -%}
-        create table {{ work.edges }} as
-        with model_edges as (
-            {{ sql }}
-        ),
-
-        directed as (
-            select node_a as node_id, node_b as neighbour_id from model_edges
+    {% call statement('cc_directed') -%}
+        create table {{ work.directed }} as
+        with directed as (
+            select node_a as node_id, node_b as neighbour_id from {{ edges }}
             union
-            select node_b as node_id, node_a as neighbour_id from model_edges
+            select node_b as node_id, node_a as neighbour_id from {{ edges }}
             union
-            select node_a as node_id, node_a as neighbour_id from model_edges
+            select node_a as node_id, node_a as neighbour_id from {{ edges }}
             union
-            select node_b as node_id, node_b as neighbour_id from model_edges
+            select node_b as node_id, node_b as neighbour_id from {{ edges }}
         )
 
         select node_id, neighbour_id
         from directed
         where node_id is not null and neighbour_id is not null
     {%- endcall %}
-    {{ cdp.analyze_table(work.edges) }}
+    {{ cdp.analyze_table(work.directed) }}
 
     {% call statement('cc_init') -%}
         create table {{ work.labels }} as
         select node_id, min(neighbour_id) as label
-        from {{ work.edges }}
+        from {{ work.directed }}
         group by node_id
     {%- endcall %}
     {{ cdp.analyze_table(work.labels) }}
@@ -66,30 +61,53 @@
     {%- for round in range(max_rounds) if not state.converged -%}
         {% call statement('cc_round') -%}
             create table {{ work.next }} as
-            with hooked as (
+            with grandparents as (
                 select
-                    edges.node_id,
-                    min(labels.label) as label
-                from {{ work.edges }} as edges
-                inner join {{ work.labels }} as labels
-                    on edges.neighbour_id = labels.node_id
-                group by edges.node_id
+                    parents.node_id,
+                    grand.label as grandparent
+                from {{ work.labels }} as parents
+                inner join {{ work.labels }} as grand
+                    on parents.label = grand.node_id
+            ),
+
+            neighbour_grandparents as (
+                select
+                    directed.node_id,
+                    min(grandparents.grandparent) as grandparent
+                from {{ work.directed }} as directed
+                inner join grandparents
+                    on directed.neighbour_id = grandparents.node_id
+                group by directed.node_id
+            ),
+
+            candidates as (
+                select node_id, label as candidate from {{ work.labels }}
+                union all
+                select node_id, grandparent as candidate from grandparents
+                union all
+                select node_id, grandparent as candidate from neighbour_grandparents
+                union all
+                select
+                    labels.label as node_id,
+                    neighbour_grandparents.grandparent as candidate
+                from {{ work.labels }} as labels
+                inner join neighbour_grandparents
+                    on labels.node_id = neighbour_grandparents.node_id
             )
 
             select
-                hooked.node_id,
-                coalesce(jumped.label, hooked.label) as label
-            from hooked
-            left join hooked as jumped
-                on hooked.label = jumped.node_id
+                node_id,
+                min(candidate) as label
+            from candidates
+            group by node_id
         {%- endcall %}
         {{ cdp.analyze_table(work.next) }}
         {%- set changed = run_query(
             'select count(*) from ' ~ work.next ~ ' as next_labels inner join ' ~ work.labels
             ~ ' as labels on next_labels.node_id = labels.node_id where next_labels.label <> labels.label'
         ).columns[0].values()[0] | int -%}
-        {{ drop_relation_if_exists(work.labels) }}
-        {{ adapter.rename_relation(work.next, work.labels) }}
+        {% do adapter.drop_relation(work.labels) %}
+        {% do adapter.rename_relation(work.next, work.labels) %}
         {%- set state.rounds = state.rounds + 1 -%}
         {%- if changed == 0 -%}
             {%- set state.converged = true -%}
@@ -98,23 +116,71 @@
 
     {%- if not state.converged -%}
         {{ exceptions.raise_compiler_error(
-            'connected_components: ' ~ this ~ ' did not converge in ' ~ max_rounds
-            ~ ' rounds; raise var identity_max_component_rounds or the model config max_rounds') }}
+            'connected components of ' ~ edges ~ ' did not converge in ' ~ max_rounds
+            ~ ' rounds; raise var identity_max_component_rounds') }}
     {%- endif -%}
-    {{ log('connected_components: ' ~ this ~ ' converged after ' ~ state.rounds ~ ' rounds', info=true) }}
 
-    {% call statement('main') -%}
-        create table {{ work.result }} as
+    {% call statement('cc_result') -%}
+        create table {{ result }} as
         select node_id, label as component_id
         from {{ work.labels }}
+    {%- endcall %}
+    {% do adapter.drop_relation(work.directed) %}
+    {% do adapter.drop_relation(work.labels) %}
+    {{ return(state.rounds) }}
+{% endmacro %}
+
+
+{#- dbt run-operation label_components_of --args '{edges: schema.table, result: schema.table}' -#}
+{% macro label_components_of(edges, result, max_rounds=none) %}
+    {%- set edges_parts = edges.split('.') -%}
+    {%- set result_parts = result.split('.') -%}
+    {%- set edges_relation = api.Relation.create(
+        database=target.database, schema=edges_parts[0], identifier=edges_parts[1]) -%}
+    {%- set result_relation = api.Relation.create(
+        database=target.database, schema=result_parts[0], identifier=result_parts[1], type='table') -%}
+    {% do adapter.drop_relation(result_relation) %}
+    {%- set rounds = cdp.label_components(edges_relation, result_relation, max_rounds) -%}
+    {% do adapter.commit() %}
+    {{ log('connected_components: ' ~ edges ~ ' converged after ' ~ rounds ~ ' rounds', info=true) }}
+{% endmacro %}
+
+
+{#-
+    Materialization `connected_components`: the model's SQL selects the edges (node_a,
+    node_b); the table built holds node_id and component_id.
+-#}
+{% materialization connected_components, default %}
+
+    {%- set existing_relation = load_cached_relation(this) -%}
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set edges = api.Relation.create(
+        database=this.database, schema=this.schema, identifier=this.identifier ~ '__cc_edges', type='table') -%}
+    {%- set result = api.Relation.create(
+        database=this.database, schema=this.schema, identifier=this.identifier ~ '__cc_result', type='table') -%}
+    {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
+    {%- for relation in [edges, result, backup_relation] -%}
+        {{ drop_relation_if_exists(load_cached_relation(relation) or relation) }}
+    {%- endfor -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+    {% call statement('cc_edges') -%}
+        create table {{ edges }} as {{ sql }}
+    {%- endcall %}
+    {%- set rounds = cdp.label_components(edges, result, config.get('max_rounds')) -%}
+    {{ log('connected_components: ' ~ this ~ ' converged after ' ~ rounds ~ ' rounds', info=true) }}
+
+    {% call statement('main') -%}
+        select count(*) from {{ result }}
     {%- endcall %}
 
     {% if existing_relation is not none %}
         {{ adapter.rename_relation(existing_relation, backup_relation) }}
     {% endif %}
-    {{ adapter.rename_relation(work.result, target_relation) }}
-    {{ drop_relation_if_exists(work.edges) }}
-    {{ drop_relation_if_exists(work.labels) }}
+    {{ adapter.rename_relation(result, target_relation) }}
+    {{ drop_relation_if_exists(edges) }}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {% do persist_docs(target_relation, model) %}

@@ -1,0 +1,86 @@
+"""The SQL connected components are exact (property tests against networkx) and need a
+number of rounds that grows with the log of a chain's length, on DuckDB and Postgres."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import random
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cdp.identity_components import components_in_warehouse
+from cdp.warehouse import Target, resolve_target
+
+
+@st.composite
+def graph(draw) -> list[tuple[int, int]]:
+    """One graph of a random kind, on node ids 0..n-1 in random order."""
+    kind = draw(st.sampled_from(["random", "chain", "star", "clique", "forest"]))
+    size = draw(st.integers(min_value=1, max_value={"random": 40, "chain": 150, "star": 80,
+                                                    "clique": 10, "forest": 60}[kind]))
+    ids = draw(st.permutations(range(size)))
+    if kind == "random":
+        count = draw(st.integers(min_value=0, max_value=size * 2))
+        edges = [(draw(st.sampled_from(ids)), draw(st.sampled_from(ids))) for _ in range(count)]
+    elif kind == "chain":
+        edges = list(itertools.pairwise(ids))
+    elif kind == "star":
+        edges = [(ids[0], leaf) for leaf in ids[1:]]
+    elif kind == "clique":
+        edges = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]]
+    else:
+        edges = [(ids[i], ids[draw(st.integers(min_value=0, max_value=i - 1))]) for i in range(1, size)]
+    return edges + [(node, node) for node in ids]  # every node present, isolated ones too
+
+
+def combine(graphs: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """Disjoint union: shift each graph's ids past the previous graph's."""
+    combined, offset = [], 0
+    for edges in graphs:
+        top = max(max(a, b) for a, b in edges) + 1
+        combined += [(a + offset, b + offset) for a, b in edges]
+        offset += top
+    return combined
+
+
+def expected_components(edges: list[tuple[int, int]]) -> dict[int, int]:
+    g = nx.Graph()
+    g.add_edges_from(edges)
+    return {node: min(component) for component in nx.connected_components(g) for node in component}
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Target:
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.postgres)
+        return request.getfixturevalue("pg_target")
+    return dataclasses.replace(resolve_target("dev"),
+                               duckdb_path=tmp_path_factory.mktemp("components") / "cc.duckdb")
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.data_too_large])
+@given(graphs=st.lists(graph(), min_size=5, max_size=25))
+def test_components_equal_networkx(engine: Target, graphs: list[list[tuple[int, int]]]):
+    edges = combine(graphs)
+    labels, _rounds = components_in_warehouse(engine, edges)
+    assert labels == expected_components(edges)
+
+
+@pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
+def test_long_chain_needs_logarithmic_rounds(engine: Target, order: str):
+    n = 100_000
+    ids = list(range(n))
+    if order == "descending":
+        ids.reverse()
+    elif order == "shuffled":
+        random.Random(5).shuffle(ids)
+    edges = list(itertools.pairwise(ids))
+    labels, rounds = components_in_warehouse(engine, edges)
+    assert len(labels) == n and set(labels.values()) == {0}
+    assert rounds <= 2 * math.ceil(math.log2(n)), rounds
