@@ -45,31 +45,37 @@
     language plpgsql immutable strict parallel safe
     as $fn$
     declare
-        left_length integer := length(left_text);
-        right_length integer := length(right_text);
+        a text[] := string_to_array(left_text, null);
+        b text[] := string_to_array(right_text, null);
+        left_length integer := coalesce(array_length(a, 1), 0);
+        right_length integer := coalesce(array_length(b, 1), 0);
         window_size integer;
-        left_matched boolean[];
         right_matched boolean[];
+        left_matches text[] := '{}';
         matches integer := 0;
         half_transpositions integer := 0;
         i integer;
         j integer;
-        k integer := 1;
+        k integer := 0;
+        ch text;
         similarity double precision;
         prefix integer := 0;
     begin
         if left_length = 0 or right_length = 0 then
             return 0.0;
         end if;
+        if left_text = right_text then
+            return 1.0;
+        end if;
         window_size := greatest(greatest(left_length, right_length) / 2 - 1, 0);
-        left_matched := array_fill(false, array[left_length]);
         right_matched := array_fill(false, array[right_length]);
         for i in 1..left_length loop
+            ch := a[i];
             for j in greatest(1, i - window_size)..least(right_length, i + window_size) loop
-                if not right_matched[j] and substr(left_text, i, 1) = substr(right_text, j, 1) then
-                    left_matched[i] := true;
+                if b[j] = ch and not right_matched[j] then
                     right_matched[j] := true;
                     matches := matches + 1;
+                    left_matches[matches] := ch;
                     exit;
                 end if;
             end loop;
@@ -77,15 +83,12 @@
         if matches = 0 then
             return 0.0;
         end if;
-        for i in 1..left_length loop
-            if left_matched[i] then
-                while not right_matched[k] loop
-                    k := k + 1;
-                end loop;
-                if substr(left_text, i, 1) <> substr(right_text, k, 1) then
+        for j in 1..right_length loop
+            if right_matched[j] then
+                k := k + 1;
+                if b[j] <> left_matches[k] then
                     half_transpositions := half_transpositions + 1;
                 end if;
-                k := k + 1;
             end if;
         end loop;
         similarity := (
@@ -94,8 +97,7 @@
             + (matches - half_transpositions / 2)::double precision / matches
         ) / 3.0;
         if similarity > 0.7 then
-            while prefix < least(4, left_length, right_length)
-                and substr(left_text, prefix + 1, 1) = substr(right_text, prefix + 1, 1) loop
+            while prefix < least(4, left_length, right_length) and a[prefix + 1] = b[prefix + 1] loop
                 prefix := prefix + 1;
             end loop;
             similarity := similarity + prefix * 0.1 * (1.0 - similarity);

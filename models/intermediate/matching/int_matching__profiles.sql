@@ -1,0 +1,62 @@
+{#- One row per distinct normalised person profile, with the derived keys blocking rules
+    and comparisons use. -#}
+
+with record_profiles as (
+
+    select * from {{ ref('int_matching__record_profiles') }}
+
+),
+
+nicknames as (
+
+    select * from {{ ref('nicknames') }}
+
+),
+
+profiles as (
+
+    select
+        profile_key,
+        first_name,
+        last_name,
+        birth_date,
+        address_line,
+        city,
+        postcode,
+        phone,
+        email,
+        count(*) as record_count
+    from record_profiles
+    group by profile_key, first_name, last_name, birth_date, address_line, city, postcode, phone, email
+
+),
+
+final as (
+
+    select
+        cast(dense_rank() over (order by profiles.profile_key) as {{ dbt.type_bigint() }}) as profile_id,
+        profiles.profile_key,
+        profiles.first_name,
+        profiles.last_name,
+        profiles.birth_date,
+        profiles.address_line,
+        profiles.city,
+        profiles.postcode,
+        profiles.phone,
+        profiles.email,
+        profiles.record_count,
+        coalesce(nicknames.formal_name, profiles.first_name) as first_name_formal,
+        substr(profiles.first_name, 1, 1) as first_initial,
+        substr(profiles.last_name, 1, 3) as last_name_prefix,
+        {{ cdp.parse_date('profiles.birth_date') }} as birth_day,
+        substr(profiles.birth_date, 1, 4) as birth_year,
+        split_part(profiles.email, '@', 1) as email_local,
+        substr(profiles.phone, length(profiles.phone) - 6, 7) as phone_last7,
+        {{ cdp.regex_extract('profiles.address_line', '^([0-9]+)') }} as street_number
+    from profiles
+    left join nicknames
+        on profiles.first_name = nicknames.nickname
+
+)
+
+select * from final
