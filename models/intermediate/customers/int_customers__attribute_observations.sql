@@ -1,4 +1,6 @@
-{#- Every observation of a person attribute (name, sendable email, phone) with its customer. -#}
+{#- Every observation of a person attribute (name, sendable email, phone) with its customer.
+    An email or phone counts only when it belongs to that customer in the identity graph
+    (a blocked or shared value, or one the guards gave to another customer, is nulled). -#}
 {%- set entries = cdp.enabled_entries(cdp.person_attribute_sources()) -%}
 
 with records_resolved as (
@@ -7,13 +9,9 @@ with records_resolved as (
 
 ),
 
-blocked_identifiers as (
+customer_identifiers as (
 
-    select
-        identifier_type,
-        identifier_value
-    from {{ ref('int_identity__identifiers') }}
-    where is_blocked
+    select * from {{ ref('int_identity__customer_ids') }}
 
 ),
 
@@ -66,18 +64,20 @@ final as (
         observations.observed_at,
         observations.first_name,
         observations.last_name,
-        case when blocked_emails.identifier_value is null then observations.email end as email,
-        case when blocked_phones.identifier_value is null then observations.phone end as phone
+        case when customer_emails.node_id is not null then observations.email end as email,
+        case when customer_phones.node_id is not null then observations.phone end as phone
     from observations
     inner join records_resolved
         on observations.source_table = records_resolved.source_table
         and observations.record_id = records_resolved.record_id
-    left join blocked_identifiers as blocked_emails
-        on blocked_emails.identifier_type = 'email'
-        and observations.email_key = blocked_emails.identifier_value
-    left join blocked_identifiers as blocked_phones
-        on blocked_phones.identifier_type = 'phone'
-        and observations.phone = blocked_phones.identifier_value
+    left join customer_identifiers as customer_emails
+        on customer_emails.identifier_type = 'email'
+        and observations.email_key = customer_emails.identifier_value
+        and records_resolved.customer_id = customer_emails.customer_id
+    left join customer_identifiers as customer_phones
+        on customer_phones.identifier_type = 'phone'
+        and observations.phone = customer_phones.identifier_value
+        and records_resolved.customer_id = customer_phones.customer_id
 
 )
 

@@ -1,7 +1,8 @@
 {{ config(materialized='connected_components') }}
 
-{#- Connected components of the deterministic identity graph: every usable identifier with
-    the smallest node id of its component. -#}
+{#- Connected components of the identity graph, deterministic and probabilistic edges
+    together, before the guards: every usable identifier with the smallest node id of its
+    component. -#}
 
 with edges as (
 

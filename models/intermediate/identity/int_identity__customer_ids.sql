@@ -1,37 +1,22 @@
-{#- A customer_id per component, derived from the component's smallest identifier so a
-    rebuild over the same data gives the same ids. (The persistent id mapping that survives
-    merges and splits replaces this.) -#}
+{#- Every usable identifier (node) with its customer id, as of this build. -#}
 
-with components as (
+with resolution as (
 
-    select * from {{ ref('int_identity__components') }}
-
-),
-
-identifiers as (
-
-    select * from {{ ref('int_identity__identifiers') }}
-
-),
-
-component_keys as (
-
-    select
-        components.component_id,
-        min(identifiers.identifier_type || ':' || identifiers.identifier_value) as smallest_identifier
-    from components
-    inner join identifiers
-        on components.node_id = identifiers.node_id
-    group by components.component_id
+    select * from {{ ref('int_identity__customer_id_resolution') }}
 
 ),
 
 final as (
 
     select
-        component_id,
-        'cus_' || substr({{ dbt.hash('smallest_identifier') }}, 1, 20) as customer_id
-    from component_keys
+        node_id,
+        identifier_type,
+        identifier_value,
+        cluster_key,
+        assignment,
+        customer_id,
+        customer_created_at
+    from resolution
 
 )
 

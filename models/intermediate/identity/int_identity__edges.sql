@@ -1,5 +1,10 @@
-{#- Deterministic edges of the identity graph: every usable identifier of a record links to
-    the record's anchor. One row per linked pair and source table, with its evidence. -#}
+{#- Edges of the identity graph with their evidence.
+    deterministic: every usable identifier of a record links to the record's anchor; one row
+        per linked pair and source table, with how many records carry it and when.
+    probabilistic: person profiles the Fellegi-Sunter matcher scored at or above var
+        matching_threshold_probability, with the pair's match weight and probability, unless
+        their first names disagree outright (below var identity_min_first_name_gamma): a
+        household shares surname, address and phone, never a first name. -#}
 
 with record_identifiers as (
 
@@ -16,6 +21,18 @@ identifiers as (
 record_anchors as (
 
     select * from {{ ref('int_identity__record_anchors') }}
+
+),
+
+scored_pairs as (
+
+    select * from {{ ref('int_matching__scored_pairs') }}
+
+),
+
+profiles as (
+
+    select * from {{ ref('int_matching__profiles') }}
 
 ),
 
@@ -38,17 +55,61 @@ linked as (
 
 ),
 
-final as (
+deterministic as (
 
     select
         anchor_node_id as node_a,
         node_id as node_b,
         source_table,
+        'deterministic' as match_type,
         count(*) as record_count,
         min(observed_at) as first_seen_at,
-        max(observed_at) as last_seen_at
+        max(observed_at) as last_seen_at,
+        cast(null as double precision) as match_weight,
+        cast(null as double precision) as match_probability
     from linked
     group by anchor_node_id, node_id, source_table
+
+),
+
+probabilistic as (
+
+    select
+        nodes_l.node_id as node_a,
+        nodes_r.node_id as node_b,
+        'matching' as source_table,
+        'probabilistic' as match_type,
+        cast(1 as {{ dbt.type_bigint() }}) as record_count,
+        cast(null as {{ dbt.type_timestamp() }}) as first_seen_at,
+        cast(null as {{ dbt.type_timestamp() }}) as last_seen_at,
+        scored_pairs.match_weight,
+        scored_pairs.match_probability
+    from scored_pairs
+    inner join profiles as profiles_l
+        on scored_pairs.profile_id_l = profiles_l.profile_id
+    inner join profiles as profiles_r
+        on scored_pairs.profile_id_r = profiles_r.profile_id
+    inner join identifiers as nodes_l
+        on nodes_l.identifier_type = 'person_profile'
+        and profiles_l.profile_key = nodes_l.identifier_value
+    inner join identifiers as nodes_r
+        on nodes_r.identifier_type = 'person_profile'
+        and profiles_r.profile_key = nodes_r.identifier_value
+    where scored_pairs.match_probability >= {{ var('matching_threshold_probability') }}
+        and not nodes_l.is_blocked
+        and not nodes_r.is_blocked
+        {%- if 'first_name' in var('matching_columns') %}
+        and (scored_pairs.gamma_first_name < 0
+             or scored_pairs.gamma_first_name >= {{ var('identity_min_first_name_gamma') }})
+        {%- endif %}
+
+),
+
+final as (
+
+    select * from deterministic
+    union all
+    select * from probabilistic
 
 )
 

@@ -1,5 +1,14 @@
 {#- One row per distinct identifier (a node of the identity graph), with the evidence that
-    decides whether it may link records: the blocklist seed and the shared-value rule. -#}
+    decides whether it may link records:
+      blocklist            a placeholder value from seeds/identity_blocklist.csv;
+      shared_across_<type> seen on records holding several values of a type limited to one
+                           (var identity_type_limits): a store kiosk, a family tablet;
+      too_many_people /    an email or phone written under many surnames, or under first
+      shared_by_people     names too different to be one person (int_matching__shared_values). -#}
+{%- set single_types = [] -%}
+{%- for identifier_type, limit in var('identity_type_limits').items() if limit | int == 1 -%}
+    {%- do single_types.append(identifier_type) -%}
+{%- endfor %}
 
 with record_identifiers as (
 
@@ -10,6 +19,13 @@ with record_identifiers as (
 blocklist as (
 
     select * from {{ ref('identity_blocklist') }}
+
+),
+
+shared_values as (
+
+    select * from {{ ref('int_matching__shared_values') }}
+    where block_reason <> 'blocklist'
 
 ),
 
@@ -26,32 +42,34 @@ identifier_stats as (
     group by identifier_type, identifier_value
 
 ),
+{%- for single_type in single_types %}
 
-user_id_records as (
+{{ single_type }}_records as (
 
     select
         source_table,
         record_id,
-        identifier_value as user_id
+        identifier_value as {{ single_type }}
     from record_identifiers
-    where identifier_type = 'user_id'
+    where identifier_type = '{{ single_type }}'
 
 ),
 
-linked_user_ids as (
+linked_{{ single_type }}s as (
 
     select
         record_identifiers.identifier_type,
         record_identifiers.identifier_value,
-        count(distinct user_id_records.user_id) as linked_user_id_count
+        count(distinct {{ single_type }}_records.{{ single_type }}) as linked_count
     from record_identifiers
-    inner join user_id_records
-        on record_identifiers.source_table = user_id_records.source_table
-        and record_identifiers.record_id = user_id_records.record_id
-    where record_identifiers.identifier_type <> 'user_id'
+    inner join {{ single_type }}_records
+        on record_identifiers.source_table = {{ single_type }}_records.source_table
+        and record_identifiers.record_id = {{ single_type }}_records.record_id
+    where record_identifiers.identifier_type <> '{{ single_type }}'
     group by record_identifiers.identifier_type, record_identifiers.identifier_value
 
 ),
+{%- endfor %}
 
 final as (
 
@@ -66,19 +84,28 @@ final as (
         identifier_stats.last_seen_at,
         identifier_stats.record_count,
         identifier_stats.source_count,
-        coalesce(linked_user_ids.linked_user_id_count, 0) as linked_user_id_count,
+        {%- for single_type in single_types %}
+        coalesce(linked_{{ single_type }}s.linked_count, 0) as linked_{{ single_type }}_count,
+        {%- endfor %}
         case
             when blocklist.identifier_value is not null then 'blocklist'
-            when coalesce(linked_user_ids.linked_user_id_count, 0) > {{ var('identity_max_user_ids_per_value') }}
-                then 'shared_across_user_ids'
+            {%- for single_type in single_types %}
+            when linked_{{ single_type }}s.linked_count > 1 then 'shared_across_{{ single_type }}'
+            {%- endfor %}
+            when shared_values.block_reason is not null then shared_values.block_reason
         end as block_reason
     from identifier_stats
-    left join linked_user_ids
-        on identifier_stats.identifier_type = linked_user_ids.identifier_type
-        and identifier_stats.identifier_value = linked_user_ids.identifier_value
+    {%- for single_type in single_types %}
+    left join linked_{{ single_type }}s
+        on identifier_stats.identifier_type = linked_{{ single_type }}s.identifier_type
+        and identifier_stats.identifier_value = linked_{{ single_type }}s.identifier_value
+    {%- endfor %}
     left join blocklist
         on identifier_stats.identifier_type = blocklist.identifier_type
         and identifier_stats.identifier_value = blocklist.identifier_value
+    left join shared_values
+        on identifier_stats.identifier_type = shared_values.identifier_type
+        and identifier_stats.identifier_value = shared_values.identifier_value
 
 )
 

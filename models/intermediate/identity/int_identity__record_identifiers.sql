@@ -1,7 +1,13 @@
-{#- Every identifier every staged record carries: one row per record and identifier. -#}
+{#- Every identifier every staged record carries: one row per record and identifier. Person
+    records also carry their person profile (their normalised name, address, birth date,
+    phone and email together), through which probabilistic matches enter the graph. -#}
 {%- set entries = cdp.enabled_entries(cdp.identity_record_sources()) -%}
 
-with
+with record_profiles as (
+
+    select * from {{ ref('int_matching__record_profiles') }}
+
+),
 
 {% for entry in entries -%}
 {{ entry.model }} as (
@@ -14,9 +20,17 @@ with
 
 record_identifiers as (
 
+    select
+        source_table,
+        record_id,
+        'person_profile' as identifier_type,
+        profile_key as identifier_value,
+        observed_at
+    from record_profiles
     {%- for entry in entries %}
-    {%- set entry_loop = loop %}
     {%- for identifier_type, column in entry.identifiers %}
+
+    union all
 
     select
         '{{ entry.source_table }}' as source_table,
@@ -26,17 +40,7 @@ record_identifiers as (
         {{ entry.observed_at }} as observed_at
     from {{ entry.model }}
     where {{ column }} is not null
-    {% if not (loop.last and entry_loop.last) %}union all{% endif %}
     {%- endfor %}
-    {%- else %}
-
-    {{ cdp.empty_select([
-        ['source_table', dbt.type_string()],
-        ['record_id', dbt.type_string()],
-        ['identifier_type', dbt.type_string()],
-        ['identifier_value', dbt.type_string()],
-        ['observed_at', dbt.type_timestamp()],
-    ]) }}
     {%- endfor %}
 
 )

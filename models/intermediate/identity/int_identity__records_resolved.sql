@@ -1,14 +1,9 @@
-{#- Every staged record that carries a usable identifier, with its customer. -#}
+{#- Every staged record that carries a usable identifier, with its customer (the customer
+    of the record's anchor identifier). -#}
 
 with record_anchors as (
 
     select * from {{ ref('int_identity__record_anchors') }}
-
-),
-
-components as (
-
-    select * from {{ ref('int_identity__components') }}
 
 ),
 
@@ -27,10 +22,8 @@ final as (
         customer_ids.customer_id,
         record_anchors.anchor_node_id
     from record_anchors
-    inner join components
-        on record_anchors.anchor_node_id = components.node_id
     inner join customer_ids
-        on components.component_id = customer_ids.component_id
+        on record_anchors.anchor_node_id = customer_ids.node_id
 
 )
 

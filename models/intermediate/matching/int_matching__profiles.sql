@@ -1,5 +1,6 @@
 {#- One row per distinct normalised person profile, with the derived keys blocking rules
-    and comparisons use. -#}
+    and comparisons use. Shared emails and phones (int_matching__shared_values) are left out:
+    they say nothing about who a profile is. -#}
 
 with record_profiles as (
 
@@ -10,6 +11,12 @@ with record_profiles as (
 nicknames as (
 
     select * from {{ ref('nicknames') }}
+
+),
+
+shared_values as (
+
+    select * from {{ ref('int_matching__shared_values') }}
 
 ),
 
@@ -28,6 +35,29 @@ profiles as (
         count(*) as record_count
     from record_profiles
     group by profile_key, first_name, last_name, birth_date, address_line, city, postcode, phone, email
+
+),
+
+usable as (
+
+    select
+        profiles.profile_key,
+        profiles.first_name,
+        profiles.last_name,
+        profiles.birth_date,
+        profiles.address_line,
+        profiles.city,
+        profiles.postcode,
+        case when shared_phones.identifier_value is null then profiles.phone end as phone,
+        case when shared_emails.identifier_value is null then profiles.email end as email,
+        profiles.record_count
+    from profiles
+    left join shared_values as shared_phones
+        on shared_phones.identifier_type = 'phone'
+        and profiles.phone = shared_phones.identifier_value
+    left join shared_values as shared_emails
+        on shared_emails.identifier_type = 'email'
+        and profiles.email = shared_emails.identifier_value
 
 ),
 
@@ -53,7 +83,7 @@ final as (
         split_part(profiles.email, '@', 1) as email_local,
         substr(profiles.phone, length(profiles.phone) - 6, 7) as phone_last7,
         {{ cdp.regex_extract('profiles.address_line', '^([0-9]+)') }} as street_number
-    from profiles
+    from usable as profiles
     left join nicknames
         on profiles.first_name = nicknames.nickname
 

@@ -1,21 +1,9 @@
 {#- One row per resolved customer: identifiers, contact details (latest value seen),
     activity span, sources and purchases. -#}
 
-with customer_ids as (
+with customer_identifiers as (
 
     select * from {{ ref('int_identity__customer_ids') }}
-
-),
-
-components as (
-
-    select * from {{ ref('int_identity__components') }}
-
-),
-
-identifiers as (
-
-    select * from {{ ref('int_identity__identifiers') }}
 
 ),
 
@@ -37,16 +25,9 @@ customer_events as (
 
 ),
 
-customer_identifiers as (
+customer_ids as (
 
-    select
-        customer_ids.customer_id,
-        identifiers.identifier_type
-    from components
-    inner join identifiers
-        on components.node_id = identifiers.node_id
-    inner join customer_ids
-        on components.component_id = customer_ids.component_id
+    select distinct customer_id from customer_identifiers
 
 ),
 

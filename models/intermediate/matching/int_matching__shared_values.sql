@@ -1,0 +1,147 @@
+{#- Emails and phones that do not identify one person, found on the person records
+    themselves: placeholders in the blocklist seed, values written under more distinct
+    surnames than var identity_max_people_per_value (typed by many people), and values whose
+    records carry first names too different to be one person, nicknames and typos aside
+    (a family inbox, a household landline). They link nothing, in matching or in the graph. -#}
+
+with record_profiles as (
+
+    select * from {{ ref('int_matching__record_profiles') }}
+
+),
+
+nicknames as (
+
+    select * from {{ ref('nicknames') }}
+
+),
+
+blocklist as (
+
+    select * from {{ ref('identity_blocklist') }}
+
+),
+
+observations as (
+
+    select
+        'email' as identifier_type,
+        email as identifier_value,
+        first_name,
+        last_name
+    from record_profiles
+    where email is not null
+
+    union all
+
+    select
+        'phone' as identifier_type,
+        phone as identifier_value,
+        first_name,
+        last_name
+    from record_profiles
+    where phone is not null
+
+),
+
+named as (
+
+    select
+        observations.identifier_type,
+        observations.identifier_value,
+        observations.last_name,
+        coalesce(nicknames.formal_name, observations.first_name) as first_name_formal
+    from observations
+    left join nicknames
+        on observations.first_name = nicknames.nickname
+
+),
+
+surnames as (
+
+    select
+        identifier_type,
+        identifier_value,
+        count(distinct last_name) as distinct_last_names
+    from named
+    group by identifier_type, identifier_value
+
+),
+
+first_names as (
+
+    select distinct
+        identifier_type,
+        identifier_value,
+        first_name_formal
+    from named
+    where first_name_formal is not null
+
+),
+
+multiple_first_names as (
+
+    select
+        identifier_type,
+        identifier_value
+    from first_names
+    group by identifier_type, identifier_value
+    having count(*) > 1
+
+),
+
+conflicts as (
+
+    select
+        a.identifier_type,
+        a.identifier_value,
+        count(*) as conflicting_name_pairs
+    from first_names as a
+    inner join multiple_first_names
+        on a.identifier_type = multiple_first_names.identifier_type
+        and a.identifier_value = multiple_first_names.identifier_value
+    inner join first_names as b
+        on a.identifier_type = b.identifier_type
+        and a.identifier_value = b.identifier_value
+        and a.first_name_formal < b.first_name_formal
+    where {{ cdp.jaro_winkler('a.first_name_formal', 'b.first_name_formal') }}
+        < {{ var('identity_conflicting_name_similarity') }}
+    group by a.identifier_type, a.identifier_value
+
+),
+
+flagged as (
+
+    select
+        surnames.identifier_type,
+        surnames.identifier_value,
+        surnames.distinct_last_names,
+        coalesce(conflicts.conflicting_name_pairs, 0) as conflicting_name_pairs,
+        case
+            when surnames.distinct_last_names > {{ var('identity_max_people_per_value') }} then 'too_many_people'
+            when conflicts.conflicting_name_pairs > 0 then 'shared_by_people'
+        end as block_reason
+    from surnames
+    left join conflicts
+        on surnames.identifier_type = conflicts.identifier_type
+        and surnames.identifier_value = conflicts.identifier_value
+
+),
+
+final as (
+
+    select
+        coalesce(blocklist.identifier_type, flagged.identifier_type) as identifier_type,
+        coalesce(blocklist.identifier_value, flagged.identifier_value) as identifier_value,
+        flagged.distinct_last_names,
+        flagged.conflicting_name_pairs,
+        case when blocklist.identifier_value is not null then 'blocklist' else flagged.block_reason end
+            as block_reason
+    from (select * from flagged where block_reason is not null) as flagged
+    full outer join (select * from blocklist where identifier_type in ('email', 'phone')) as blocklist
+        on flagged.identifier_type = blocklist.identifier_type
+        and flagged.identifier_value = blocklist.identifier_value
+
+)
+
+select * from final
