@@ -18,11 +18,13 @@
             ['exact', 'l.first_name = r.first_name'],
             ['nickname', 'l.first_name_formal = r.first_name_formal'],
             ['jaro_winkler_92', 'similarity >= 0.92'],
+            ['swapped_with_last_name', 'l.first_name = r.last_name or l.last_name = r.first_name'],
             ['jaro_winkler_80', 'similarity >= 0.80'],
         ]},
         'last_name': {'tf': true, 'similarity': jw('l.last_name', 'r.last_name'), 'levels': [
             ['exact', 'l.last_name = r.last_name'],
             ['jaro_winkler_92', 'similarity >= 0.92'],
+            ['swapped_with_first_name', 'l.last_name = r.first_name or l.first_name = r.last_name'],
             ['jaro_winkler_80', 'similarity >= 0.80'],
         ]},
         'birth_date': {'tf': false, 'similarity': lev('l.birth_date', 'r.birth_date'), 'levels': [
@@ -34,6 +36,7 @@
         'address_line': {'tf': false, 'similarity': lev('l.address_line', 'r.address_line'), 'levels': [
             ['exact', 'l.address_line = r.address_line'],
             ['levenshtein_2', 'similarity <= 2'],
+            ['one_contains_other', 'strpos(l.address_line, r.address_line) > 0 or strpos(r.address_line, l.address_line) > 0'],
             ['levenshtein_5', 'similarity <= 5'],
         ]},
         'city': {'tf': false, 'similarity': jw('l.city', 'r.city'), 'levels': [
@@ -43,6 +46,7 @@
         'postcode': {'tf': false, 'similarity': lev('l.postcode', 'r.postcode'), 'levels': [
             ['exact', 'l.postcode = r.postcode'],
             ['levenshtein_1', 'similarity <= 1'],
+            ['levenshtein_2', 'similarity <= 2'],
             ['same_prefix', 'substr(l.postcode, 1, 3) = substr(r.postcode, 1, 3)'],
         ]},
         'phone': {'tf': false, 'similarity': lev('l.phone', 'r.phone'), 'levels': [
@@ -155,3 +159,21 @@ sim_{{ comparison.name }} as {{ cdp.materialized_cte() }} (
     {%- endfor -%}
     {{ return(rules) }}
 {% endmacro %}
+
+{#- SQL condition (over a relation with gamma_first_name) that the first names agree at least
+    at level var matching_min_first_name_level, or that either is missing; true when the
+    guard is off or first names are not compared. -#}
+{% macro first_name_guard(relation) -%}
+    {%- set level = var('matching_min_first_name_level', none) -%}
+    {%- set comparisons = cdp.matching_comparisons() | selectattr('name', 'equalto', 'first_name') | list -%}
+    {%- if level is none or not comparisons -%}
+        true
+    {%- else -%}
+        {%- set labels = comparisons[0].levels | map(attribute=0) | list -%}
+        {%- if level not in labels -%}
+            {{ exceptions.raise_compiler_error("dbt_project.yml vars: matching_min_first_name_level '" ~ level
+                ~ "' is not a first_name level; choose one of " ~ labels | join(', ')) }}
+        {%- endif -%}
+        ({{ relation }}.gamma_first_name < 0 or {{ relation }}.gamma_first_name >= {{ labels | length - labels.index(level) }})
+    {%- endif -%}
+{%- endmacro %}

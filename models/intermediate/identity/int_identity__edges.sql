@@ -3,8 +3,8 @@
         per linked pair and source table, with how many records carry it and when.
     probabilistic: person profiles the Fellegi-Sunter matcher scored at or above var
         matching_threshold_probability, with the pair's match weight and probability, unless
-        their first names disagree outright (below var identity_min_first_name_gamma): a
-        household shares surname, address and phone, never a first name. -#}
+        their first names agree less than var matching_min_first_name_level: a household
+        shares surname, address and phone, never a first name. -#}
 
 with record_identifiers as (
 
@@ -98,10 +98,7 @@ probabilistic as (
     where scored_pairs.match_probability >= {{ var('matching_threshold_probability') }}
         and not nodes_l.is_blocked
         and not nodes_r.is_blocked
-        {%- if 'first_name' in var('matching_columns') %}
-        and (scored_pairs.gamma_first_name < 0
-             or scored_pairs.gamma_first_name >= {{ var('identity_min_first_name_gamma') }})
-        {%- endif %}
+        and {{ cdp.first_name_guard('scored_pairs') }}
 
 ),
 

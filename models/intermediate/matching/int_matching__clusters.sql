@@ -2,7 +2,8 @@
 
 {#- Profiles clustered by the matcher alone: connected components of the pairs at or above
     var matching_threshold_probability. The identity graph uses those pairs as edges under
-    its guards instead; this model serves standalone evaluation (`cdp eval-matching`). -#}
+    its guards instead (the first-name guard against households among them); this model
+    serves standalone evaluation (`cdp eval-matching`). -#}
 
 with scored_pairs as (
 
