@@ -178,6 +178,14 @@ def test_both_warehouses_give_the_same_answers(duckdb_built: Target, pg_built: T
         "identifiers": "select count(*), sum(case when is_blocked then 1 else 0 end) "
                        "from {intermediate}.int_identity__identifiers",
         "sync": "select count(*) from {marts}.crm_hubspot_contacts",
+        "graph": "select count(*), count(distinct customer_id), "
+                 "sum(case when match_type = 'probabilistic' then 1 else 0 end) from {marts}.customer_identifiers",
+        "edges": "select count(*), sum(case when match_type = 'probabilistic' then 1 else 0 end) "
+                 "from {intermediate}.int_identity__edges",
+        "guards": "select count(*) from {intermediate}.int_identity__clusters where assignment <> 'connected'",
+        "matching": "select count(*), sum(case when match_probability >= 0.99 then 1 else 0 end) "
+                    "from {intermediate}.int_matching__scored_pairs",
+        "ids": "select count(distinct customer_id) from {intermediate}.int_identity__customer_id_map",
         "emails": "select count(distinct email_key) from {staging}.stg_email__events",
     }
     answers = {}

@@ -1,0 +1,190 @@
+"""Identity resolution under attack, and customer ids that stay put.
+
+Adversarial fixtures written into the raw tables of a small generated world: a store kiosk on
+which 400 different people log in, a household sharing an email and an iPad, and
+test@test.com typed on 300 orders by 300 different people. None of them may merge people.
+Then: a full refresh renumbers nobody, a new record that links two customers merges them with
+the oldest id surviving, and taking it away splits them again; both are recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from cdp.dbt_runner import run_dbt
+from cdp.generate import generate
+from cdp.warehouse import Target, connect, relation_schema, resolve_target
+from tests.python.raw_rows import delete_rows, insert_rows, ts
+
+KIOSK_PEOPLE = 400
+PLACEHOLDER_PEOPLE = 300
+
+
+def kiosk_rows() -> list[dict]:
+    return [
+        {"id": f"kiosk-msg-{i}", "anonymous_id": "kiosk-browser-0001", "user_id": f"kiosk-user-{i}",
+         "timestamp": ts(f"2026-03-{1 + i % 28:02d} 10:{i % 60:02d}:00"),
+         "received_at": ts(f"2026-03-{1 + i % 28:02d} 10:{i % 60:02d}:01"),
+         "uuid_ts": ts("2026-03-30 00:00:00"), "context_library_name": "analytics.js",
+         "context_device_id": "KIOSK-DEVICE-0001", "email": f"kiosk.person{i}@example.org",
+         "first_name": f"Kioskfirst{i}", "last_name": f"Kiosklast{i}"}
+        for i in range(KIOSK_PEOPLE)
+    ]
+
+
+def household_rows() -> dict[tuple[str, str], list[dict]]:
+    people = [("Margarethe", "u-house-1", 1), ("Bartholomew", "u-house-2", 2)]
+    identifies, orders = [], []
+    for name, user_id, n in people:
+        identifies.append({
+            "id": f"house-identify-{n}", "anonymous_id": "family-ipad-anon", "user_id": user_id,
+            "timestamp": ts(f"2026-04-0{n} 19:00:00"), "received_at": ts(f"2026-04-0{n} 19:00:01"),
+            "uuid_ts": ts("2026-04-10 00:00:00"), "context_library_name": "analytics-ios",
+            "context_device_id": "FAMILY-IPAD-0001", "first_name": name, "last_name": "Quillfeather",
+            "email": f"{name.lower()}.quillfeather@example.net"})
+        orders.append({
+            "id": 990000 + n, "name": f"#99000{n}", "email": "quillfeather.family@example.net",
+            "user_id": user_id, "created_at": ts(f"2026-04-0{n} 20:00:00"), "total_price": 40.0 + n,
+            "currency": "USD", "financial_status": "paid", "shipping_address_first_name": name,
+            "shipping_address_last_name": "Quillfeather", "shipping_address_address1": "7 Larkspur Lane",
+            "shipping_address_city": "Fernhollow", "shipping_address_zip": "90210",
+            "_fivetran_synced": ts("2026-04-10 00:00:00")})
+    return {("segment", "identifies"): identifies, ("shop", "orders"): orders}
+
+
+def placeholder_rows() -> list[dict]:
+    return [
+        {"id": 980000 + i, "name": f"#98{i:04d}", "email": "test@test.com",
+         "created_at": ts(f"2026-05-{1 + i % 28:02d} 12:00:00"), "total_price": 10.0 + i, "currency": "USD",
+         "financial_status": "paid", "shipping_address_first_name": f"Placeholderfirst{i}",
+         "shipping_address_last_name": f"Placeholderlast{i}",
+         "shipping_address_address1": f"{100 + i} Placeholder Road", "shipping_address_city": "Testville",
+         "shipping_address_zip": f"{10000 + i}", "_fivetran_synced": ts("2026-05-30 00:00:00")}
+        for i in range(PLACEHOLDER_PEOPLE)
+    ]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Target:
+    target = dataclasses.replace(resolve_target("dev"),
+                                 duckdb_path=tmp_path_factory.mktemp("guards") / "cdp.duckdb")
+    generate(customers=500, seed=21, target=target, progress=False)
+    warehouse = connect(target)
+    try:
+        insert_rows(warehouse, "segment", "identifies", kiosk_rows())
+        for (source, table), rows in household_rows().items():
+            insert_rows(warehouse, source, table, rows)
+        insert_rows(warehouse, "shop", "orders", placeholder_rows())
+        insert_rows(warehouse, "shop", "customers", [
+            {"id": 970001, "email": LINK_EMAIL[1], "first_name": "Evangeline", "last_name": "Thistlewood",
+             "created_at": ts("2025-01-01 09:00:00"), "_fivetran_synced": ts("2025-01-02 00:00:00")},
+            {"id": 970002, "email": LINK_OTHER[1], "phone": "+1 415 555 0177", "first_name": "Evangeline",
+             "last_name": "Thistlewood-Marsh", "default_address_address1": "12 Quarry Hill",
+             "created_at": ts("2025-02-01 09:00:00"), "_fivetran_synced": ts("2025-02-02 00:00:00")},
+        ])
+    finally:
+        warehouse.close()
+    run_dbt(["build"], target=target)
+    return target
+
+
+def customers_of(target: Target, source_table: str, record_ids: list[str]) -> list[str | None]:
+    warehouse = connect(target)
+    try:
+        schema = relation_schema(target, "intermediate")
+        found = dict(warehouse.query(
+            f"select record_id, customer_id from {schema}.int_identity__records_resolved "
+            f"where source_table = '{source_table}'"
+        ))
+    finally:
+        warehouse.close()
+    return [found.get(record_id) for record_id in record_ids]
+
+
+def test_kiosk_never_merges_the_people_who_use_it(world: Target):
+    customers = customers_of(world, "segment.identifies", [f"kiosk-msg-{i}" for i in range(KIOSK_PEOPLE)])
+    assert None not in customers
+    assert len(set(customers)) == KIOSK_PEOPLE
+
+
+def test_household_sharing_an_email_and_an_ipad_stays_two_people(world: Target):
+    identifies = customers_of(world, "segment.identifies", ["house-identify-1", "house-identify-2"])
+    orders = customers_of(world, "shop.orders", ["990001", "990002"])
+    assert identifies[0] != identifies[1]
+    assert orders == identifies
+
+
+def test_placeholder_email_on_hundreds_of_orders_merges_nobody(world: Target):
+    customers = customers_of(world, "shop.orders", [str(980000 + i) for i in range(PLACEHOLDER_PEOPLE)])
+    resolved = [c for c in customers if c is not None]
+    assert len(set(resolved)) == len(resolved)
+
+
+def id_map(target: Target) -> dict[tuple[str, str], str]:
+    warehouse = connect(target)
+    try:
+        schema = relation_schema(target, "intermediate")
+        return {(t, v): c for t, v, c in warehouse.query(
+            f"select identifier_type, identifier_value, customer_id from {schema}.int_identity__customer_ids")}
+    finally:
+        warehouse.close()
+
+
+def changes(target: Target) -> list[tuple]:
+    warehouse = connect(target)
+    try:
+        schema = relation_schema(target, "marts")
+        return warehouse.query(
+            f"select old_customer_id, new_customer_id, change_type from {schema}.customer_id_changes")
+    finally:
+        warehouse.close()
+
+
+LINK_EMAIL = ("email", "evangeline.t@example.com")
+LINK_OTHER = ("email", "e.thistlewood@work.example.com")
+
+
+def test_full_refresh_keeps_every_customer_id(world: Target):
+    before = id_map(world)
+    run_dbt(["build", "--full-refresh"], target=world)
+    after = id_map(world)
+    kept = sum(1 for key, customer in before.items() if after.get(key) == customer)
+    assert kept / len(before) >= 0.999, (kept, len(before))
+    assert kept == len(before)
+
+
+def test_merge_keeps_the_oldest_id_and_split_gives_it_back(world: Target):
+    before = id_map(world)
+    first, second = before[LINK_EMAIL], before[LINK_OTHER]
+    assert first != second
+    warehouse = connect(world)
+    try:
+        # A CRM contact with one account's email and the other's phone ties the two together.
+        insert_rows(warehouse, "crm", "contacts", [{
+            "hs_object_id": "merge-link-2", "email": LINK_EMAIL[1], "phone": "(415) 555-0177",
+            "createdate": "2026-06-01 09:05:00", "lastmodifieddate": "2026-06-01 09:05:00",
+            "_loaded_at": ts("2026-06-02 00:00:00")}])
+    finally:
+        warehouse.close()
+    run_dbt(["build"], target=world)
+    merged = id_map(world)
+    survivor = merged[LINK_EMAIL]
+    assert merged[LINK_OTHER] == survivor
+    assert survivor in (first, second)
+    retired = second if survivor == first else first
+    assert (retired, survivor, "merge") in changes(world)
+    unchanged = [k for k, v in before.items() if v not in (first, second)]
+    assert all(merged[k] == before[k] for k in unchanged)
+
+    warehouse = connect(world)
+    try:
+        delete_rows(warehouse, "crm", "contacts", "hs_object_id = 'merge-link-2'")
+    finally:
+        warehouse.close()
+    run_dbt(["build"], target=world)
+    split = id_map(world)
+    assert split[LINK_EMAIL] != split[LINK_OTHER]
+    assert survivor in (split[LINK_EMAIL], split[LINK_OTHER])
+    assert any(change[0] == survivor and change[2] == "split" for change in changes(world))
