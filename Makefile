@@ -45,8 +45,13 @@ lint-python: install
 lint-sql: install
 	$(LINT_ENV) $(BIN)/sqlfluff lint models analyses --processes 2
 
+BENCH_MATCHING_CUSTOMERS ?= 265000
+BENCH_EDGES ?= 10000000
+
 bench: install
 	$(BIN)/python bench/bench_generate.py --customers $(BENCH_CUSTOMERS)
+	$(BIN)/python bench/bench_components.py --edges $(BENCH_EDGES)
+	$(BIN)/python bench/bench_matching.py --customers $(BENCH_MATCHING_CUSTOMERS)
 
 clean:
 	rm -rf target logs warehouse/*.duckdb warehouse/*.wal
