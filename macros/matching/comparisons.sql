@@ -9,6 +9,8 @@
     n - i + 1, so a higher gamma is always a stronger agreement.
     tf: the exact level's u-probability is replaced by the value's frequency (a rare
     surname agreeing counts for more than a common one).
+    implied_when (optional): when this holds the comparison says nothing new and weighs
+    nothing, like a null (for columns that another comparison determines).
 -#}
 {% macro matching_comparison_definitions() %}
     {%- set jw = cdp.jaro_winkler -%}
@@ -73,7 +75,8 @@
                 ~ (definitions.keys() | list | join(', '))) }}
         {%- endif -%}
         {%- do selected.append({'name': column, 'tf': definitions[column].tf,
-                                'similarity': definitions[column].similarity, 'levels': definitions[column].levels}) -%}
+                                'similarity': definitions[column].similarity, 'levels': definitions[column].levels,
+                                'implied_when': definitions[column].get('implied_when')}) -%}
     {%- endfor -%}
     {{ return(selected) }}
 {% endmacro %}
@@ -126,6 +129,9 @@ sim_{{ comparison.name }} as {{ cdp.materialized_cte() }} (
 {% macro comparison_gamma(comparison) -%}
     case
         when l.{{ comparison.name }} is null or r.{{ comparison.name }} is null then -1
+        {%- if comparison.implied_when %}
+        when {{ comparison.implied_when }} then -1
+        {%- endif %}
         {%- for label, condition in comparison.levels %}
         when {{ condition | replace('similarity', 'sim_' ~ comparison.name ~ '.similarity') }}
             then {{ comparison.levels | length - loop.index0 }}

@@ -8,7 +8,7 @@ with person_records as (
 
 ),
 
-normalised as (
+normalised as {{ cdp.materialized_cte() }} (
 
     select
         source_table,
