@@ -31,12 +31,15 @@ def target_environment(target: Target) -> dict[str, str]:
 
 
 def run_dbt(
-    args: Sequence[str], target: str | Target | None = None, check: bool = True, capture: bool = False
+    args: Sequence[str], target: str | Target | None = None, check: bool = True, capture: bool = False,
+    target_path: str | None = None,
 ) -> subprocess.CompletedProcess:
     """Run `dbt <args>` against target (raises on failure when check; captures output when asked).
 
     The target's settings are passed to dbt through the variables profiles.yml reads, so a
     Target built in Python (a test's temporary database, say) is exactly where dbt builds.
+    target_path: dbt's artefact folder (default target/); a job that always runs with the same
+    vars keeps its own, so dbt's parse cache survives builds run with other vars.
     """
     resolved = target if isinstance(target, Target) else resolve_target(target)
     if resolved.type == "postgres":
@@ -51,6 +54,7 @@ def run_dbt(
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target", resolved.name,
+        *(["--target-path", target_path] if target_path else []),
     ]
     completed = subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=capture, text=True)
     if check and completed.returncode != 0:

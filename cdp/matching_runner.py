@@ -23,6 +23,9 @@ from cdp.warehouse import ConfigError, Target, connect, ensure_pg_database, rela
 CANONICAL_COLUMNS = ("first_name", "last_name", "birth_date", "address_line", "city", "postcode", "phone", "email")
 INPUT_SCHEMA = "cdp_matching_input"
 INPUT_TABLE = "person_records"
+# Standalone runs keep their own dbt artefacts: their vars differ from the pipeline's, and a
+# shared folder would make every run parse the whole project again.
+TARGET_PATH = "target/matching"
 
 
 @dataclass
@@ -74,6 +77,23 @@ def prepare_input(records: pa.Table) -> tuple[pa.Table, list[str]]:
     return pa.table(data), columns
 
 
+def _variables(columns: list[str], threshold: float | None) -> dict:
+    variables: dict = {"matching_input_relation": f"{INPUT_SCHEMA}.{INPUT_TABLE}", "matching_columns": columns}
+    if threshold is not None:
+        variables["matching_threshold_probability"] = threshold
+    return variables
+
+
+def parse_matching_project(target: Target, columns: list[str], threshold: float | None = None) -> float:
+    """Parse the dbt project for a standalone run on these columns (what a deployment does once);
+    the following run_probabilistic_matching with the same columns then skips the full parse.
+    Returns the seconds it took."""
+    started = time.monotonic()
+    run_dbt(["parse", "--vars", json.dumps(_variables(columns, threshold))], target=target, capture=True,
+            target_path=TARGET_PATH)
+    return time.monotonic() - started
+
+
 def run_probabilistic_matching(target: Target, records: pa.Table, threshold: float | None = None) -> MatchResult:
     """Load `records` into the warehouse, build the matching models on it, return the clusters."""
     table, columns = prepare_input(records)
@@ -84,15 +104,10 @@ def run_probabilistic_matching(target: Target, records: pa.Table, threshold: flo
         warehouse.replace_table(INPUT_SCHEMA, INPUT_TABLE, table)
     finally:
         warehouse.close()
-    variables = {
-        "matching_input_relation": f"{INPUT_SCHEMA}.{INPUT_TABLE}",
-        "matching_columns": columns,
-    }
-    if threshold is not None:
-        variables["matching_threshold_probability"] = threshold
     started = time.monotonic()
-    run_dbt(["build", "--select", "+tag:matching", "--exclude", "resource_type:test", "--vars", json.dumps(variables)],
-            target=target, capture=True)
+    run_dbt(["build", "--select", "+tag:matching", "--exclude", "resource_type:test",
+             "--vars", json.dumps(_variables(columns, threshold))],
+            target=target, capture=True, target_path=TARGET_PATH)
     seconds = time.monotonic() - started
     schema = relation_schema(target, "intermediate")
     warehouse = connect(target)

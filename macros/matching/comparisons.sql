@@ -88,7 +88,7 @@
     sim_<comparison> (value_l, value_r, similarity) per comparison, each followed by a comma.
 -#}
 {% macro similarity_ctes(pairs, comparisons) -%}
-    {%- for comparison in comparisons %}
+    {%- for comparison in comparisons if cdp.memoise_similarity() %}
 sim_{{ comparison.name }} as {{ cdp.materialized_cte() }} (
 
     select
@@ -110,7 +110,7 @@ sim_{{ comparison.name }} as {{ cdp.materialized_cte() }} (
 
 {#- Joins of the similarity CTEs onto `pairs` (for the final select of a model). -#}
 {% macro similarity_joins(pairs, comparisons) -%}
-    {%- for comparison in comparisons %}
+    {%- for comparison in comparisons if cdp.memoise_similarity() %}
     left join sim_{{ comparison.name }}
         on {{ pairs }}.{{ comparison.name }}_l = sim_{{ comparison.name }}.value_l
         and {{ pairs }}.{{ comparison.name }}_r = sim_{{ comparison.name }}.value_r
@@ -125,15 +125,17 @@ sim_{{ comparison.name }} as {{ cdp.materialized_cte() }} (
     {%- endfor %}
 {%- endmacro %}
 
-{#- gamma of a comparison for the pair (l, r), given its similarity CTE sim_<comparison>. -#}
-{% macro comparison_gamma(comparison) -%}
+{#- gamma of a comparison for the pair (l, r): `similarity` in its levels reads the
+    comparison's similarity CTE sim_<comparison> when memoised, else the expression itself. -#}
+{% macro comparison_gamma(comparison, memoised=true) -%}
     case
         when l.{{ comparison.name }} is null or r.{{ comparison.name }} is null then -1
         {%- if comparison.implied_when %}
         when {{ comparison.implied_when }} then -1
         {%- endif %}
         {%- for label, condition in comparison.levels %}
-        when {{ condition | replace('similarity', 'sim_' ~ comparison.name ~ '.similarity') }}
+        when {{ condition | replace('similarity', ('sim_' ~ comparison.name ~ '.similarity') if memoised
+                                                else '(' ~ comparison.similarity ~ ')') }}
             then {{ comparison.levels | length - loop.index0 }}
         {%- endfor %}
         else 0
@@ -183,3 +185,18 @@ sim_{{ comparison.name }} as {{ cdp.materialized_cte() }} (
         ({{ relation }}.gamma_first_name < 0 or {{ relation }}.gamma_first_name >= {{ labels | length - labels.index(level) }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- Whether string similarities are worth computing once per distinct pair of values rather
+    than per pair: on Postgres the similarity functions are plpgsql and slow, and names repeat;
+    DuckDB's are native and the dedupe costs more than it saves. -#}
+{% macro memoise_similarity() %}
+    {{ return(adapter.dispatch('memoise_similarity', 'cdp')()) }}
+{% endmacro %}
+
+{% macro default__memoise_similarity() %}
+    {{ return(true) }}
+{% endmacro %}
+
+{% macro duckdb__memoise_similarity() %}
+    {{ return(false) }}
+{% endmacro %}

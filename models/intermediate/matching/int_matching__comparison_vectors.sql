@@ -16,6 +16,7 @@ profiles as (
 
 ),
 
+{%- if cdp.memoise_similarity() %}
 pairs as (
 
     select
@@ -32,6 +33,13 @@ pairs as (
 ),
 
 {{ cdp.similarity_ctes('pairs', comparisons) }}
+{%- else %}
+pairs as (
+
+    select * from candidate_pairs
+
+),
+{%- endif %}
 
 final as (
 
@@ -40,9 +48,9 @@ final as (
         pairs.profile_id_r,
         pairs.blocking_rule,
         {%- for comparison in comparisons %}
-        {{ cdp.comparison_gamma(comparison) }} as gamma_{{ comparison.name }},
+        {{ cdp.comparison_gamma(comparison, cdp.memoise_similarity()) }} as gamma_{{ comparison.name }},
         {%- if comparison.tf %}
-        pairs.{{ comparison.name }}_l,
+        l.{{ comparison.name }} as {{ comparison.name }}_l,
         {%- endif %}
         {%- endfor %}
         {%- for rule in rules %}

@@ -10,7 +10,7 @@ with profiles as (
 
 ),
 
-sample as (
+sample as {{ cdp.materialized_cte() }} (
 
     select *
     from profiles
@@ -23,8 +23,10 @@ pairs as (
 
     select
         l.profile_id as profile_id_l,
-        r.profile_id as profile_id_r,
+        r.profile_id as profile_id_r
+        {%- if cdp.memoise_similarity() %},
         {{ cdp.pair_values(comparisons) }}
+        {%- endif %}
     from sample as l
     inner join sample as r
         on l.profile_id < r.profile_id
@@ -37,7 +39,8 @@ sample_pairs as (
 
     select
         {%- for comparison in comparisons %}
-        {{ cdp.comparison_gamma(comparison) }} as gamma_{{ comparison.name }}{% if not loop.last %},{% endif %}
+        {{ cdp.comparison_gamma(comparison, cdp.memoise_similarity()) }} as gamma_{{ comparison.name }}
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from pairs
     inner join sample as l
