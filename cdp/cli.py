@@ -82,6 +82,11 @@ def eval_identity(target_name: str | None) -> None:
     click.echo(f"pairwise F1         {scores.pairwise_f1:.4f}")
     click.echo(f"over-merged         {scores.over_merge_rate:.2%} of customers hold several persons")
     click.echo(f"under-merged        {scores.under_merge_rate:.2%} of persons split over several customers")
+    if scores.known is not None:
+        known = scores.known
+        click.echo(f"records with a known identifier ({known.records_evaluated:,}, anonymous visits aside): "
+                   f"precision {known.pairwise_precision:.4f}, recall {known.pairwise_recall:.4f}, "
+                   f"F1 {known.pairwise_f1:.4f}, over-merged {known.over_merge_rate:.2%}")
     click.echo(scores.to_json())
 
 

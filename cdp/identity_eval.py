@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass
 from cdp.warehouse import ConfigError, Warehouse, relation_schema
 
 TRUTH_SCHEMA = "raw_truth"
+# Identifier types that say nothing about who someone is by themselves: a record carrying only
+# these is an anonymous visit, linkable only if the same browser or device later identifies.
+ANONYMOUS_TYPES = ("anonymous_id", "device_id", "advertising_id", "click_id", "person_profile")
 
 
 @dataclass
@@ -32,11 +35,17 @@ class IdentityScores:
     over_merge_rate: float
     under_merge_rate: float
     seconds: float = 0.0
+    known: IdentityScores | None = None
 
     def to_json(self) -> str:
-        """One JSON object; precision/recall/f1 are the pairwise figures under their short names."""
+        """One JSON object; precision/recall/f1 are the pairwise figures under their short names.
+        `known` repeats the scores over the records that carry a known (non-anonymous) identifier."""
         fields = asdict(self)
         short = {"precision": self.pairwise_precision, "recall": self.pairwise_recall, "f1": self.pairwise_f1}
+        if self.known is not None:
+            fields["known"] = {"precision": self.known.pairwise_precision, "recall": self.known.pairwise_recall,
+                               "f1": self.known.pairwise_f1, **{k: v for k, v in asdict(self.known).items()
+                                                                if k != "known"}}
         return json.dumps({**short, **fields})
 
 
@@ -44,18 +53,37 @@ def _ratio(num: float, den: float) -> float:
     return round(num / den, 6) if den else 0.0
 
 
-def evaluate_identity(warehouse: Warehouse) -> IdentityScores:
+def evaluate_identity(warehouse: Warehouse, with_known: bool = True) -> IdentityScores:
+    """Score all records; with_known also scores the records that carry a known identifier."""
     started = time.monotonic()
+    scores = _evaluate(warehouse, known_only=False)
+    if with_known:
+        scores.known = _evaluate(warehouse, known_only=True)
+    scores.seconds = round(time.monotonic() - started, 3)
+    return scores
+
+
+def _evaluate(warehouse: Warehouse, known_only: bool) -> IdentityScores:
     intermediate = relation_schema(warehouse.target, "intermediate")
     if not warehouse.table_exists(TRUTH_SCHEMA, "record_persons"):
         raise ConfigError(f"{TRUTH_SCHEMA}.record_persons is missing: generate data with `cdp generate` first")
     resolved = "int_identity__records_resolved"
     if not warehouse.table_exists(intermediate, resolved):
         raise ConfigError(f"{intermediate}.{resolved} is missing: build the project with `cdp build` first")
+    anonymous = ", ".join(f"'{t}'" for t in ANONYMOUS_TYPES)
+    known_filter = f"""
+            where exists (
+                select 1 from {intermediate}.int_identity__record_identifiers as ids
+                where ids.source_table = truth_all.source_table and ids.record_id = truth_all.record_id
+                    and ids.identifier_type not in ({anonymous})
+            )""" if known_only else ""
     sql = f"""
-        with truth as (
+        with truth_all as (
             select source_name || '.' || table_name as source_table, record_id, person_id
             from {TRUTH_SCHEMA}.record_persons
+        ),
+        truth as (
+            select * from truth_all{known_filter}
         ),
         joined as (
             select resolved.customer_id, truth.person_id
@@ -105,5 +133,4 @@ def evaluate_identity(warehouse: Warehouse) -> IdentityScores:
         pairwise_f1=f1,
         over_merge_rate=_ratio(over_merged, customers),
         under_merge_rate=_ratio(split_persons, persons),
-        seconds=round(time.monotonic() - started, 3),
     )

@@ -28,9 +28,7 @@
     {%- set max_rounds = (max_rounds or var('identity_max_component_rounds', 60)) | int -%}
     {%- set work = {} -%}
     {%- for part in ['edges', 'map', 'hooks', 'next_map', 'next_edges', 'directed', 'labels', 'next'] -%}
-        {%- do work.update({part: api.Relation.create(
-            database=result.database, schema=result.schema,
-            identifier=result.identifier ~ '__cc_' ~ part, type='table')}) -%}
+        {%- do work.update({part: cdp.work_relation(result, 'cc_' ~ part)}) -%}
     {%- endfor -%}
     {%- for relation in work.values() -%}
         {% do adapter.drop_relation(relation) %}
@@ -239,10 +237,8 @@
 
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='table') -%}
-    {%- set edges = api.Relation.create(
-        database=this.database, schema=this.schema, identifier=this.identifier ~ '__cc_edges', type='table') -%}
-    {%- set result = api.Relation.create(
-        database=this.database, schema=this.schema, identifier=this.identifier ~ '__cc_result', type='table') -%}
+    {%- set edges = cdp.work_relation(this, 'cc_input') -%}
+    {%- set result = cdp.work_relation(this, 'cc_output') -%}
     {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
     {%- for relation in [edges, result, backup_relation] -%}
         {{ drop_relation_if_exists(load_cached_relation(relation) or relation) }}

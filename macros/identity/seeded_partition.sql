@@ -15,8 +15,7 @@
 -#}
 {% macro partition_by_seeds(edges, result, max_rounds=none) %}
     {%- set max_rounds = (max_rounds or var('identity_max_component_rounds', 60)) | int -%}
-    {%- set directed = api.Relation.create(database=result.database, schema=result.schema,
-                                            identifier=result.identifier ~ '__sp_directed', type='table') -%}
+    {%- set directed = cdp.work_relation(result, 'sp_directed') -%}
     {% do adapter.drop_relation(directed) %}
     {% do adapter.drop_relation(result) %}
     {% call statement('sp_directed') -%}
@@ -99,10 +98,8 @@
 
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='table') -%}
-    {%- set edges = api.Relation.create(
-        database=this.database, schema=this.schema, identifier=this.identifier ~ '__sp_edges', type='table') -%}
-    {%- set result = api.Relation.create(
-        database=this.database, schema=this.schema, identifier=this.identifier ~ '__sp_result', type='table') -%}
+    {%- set edges = cdp.work_relation(this, 'sp_input') -%}
+    {%- set result = cdp.work_relation(this, 'sp_output') -%}
     {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
     {%- for relation in [edges, result, backup_relation] -%}
         {{ drop_relation_if_exists(load_cached_relation(relation) or relation) }}

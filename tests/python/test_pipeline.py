@@ -182,7 +182,7 @@ def test_both_warehouses_give_the_same_answers(duckdb_built: Target, pg_built: T
                  "sum(case when match_type = 'probabilistic' then 1 else 0 end) from {marts}.customer_identifiers",
         "edges": "select count(*), sum(case when match_type = 'probabilistic' then 1 else 0 end) "
                  "from {intermediate}.int_identity__edges",
-        "guards": "select count(*) from {intermediate}.int_identity__clusters where assignment <> 'connected'",
+        "guards": "select count(*) from {intermediate}.int_identity__clusters where assigned_by <> 'connected'",
         "matching": "select count(*), sum(case when match_probability >= 0.99 then 1 else 0 end) "
                     "from {intermediate}.int_matching__scored_pairs",
         "ids": "select count(distinct customer_id) from {intermediate}.int_identity__customer_id_map",

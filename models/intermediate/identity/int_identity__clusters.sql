@@ -32,7 +32,8 @@ assigned as (
         components.node_id,
         components.component_id,
         case
-            when seeded_partition.node_id is null then 'component:' || cast(components.component_id as {{ dbt.type_string() }})
+            when seeded_partition.node_id is null
+                then 'component:' || cast(components.component_id as {{ dbt.type_string() }})
             when seeded_partition.status in ('seed', 'assigned')
                 then 'seed:' || cast(seeded_partition.seed_id as {{ dbt.type_string() }})
             else 'node:' || cast(components.node_id as {{ dbt.type_string() }})
@@ -41,7 +42,7 @@ assigned as (
             when seeded_partition.node_id is null then 'connected'
             when seeded_partition.status = 'assigned' then 'split'
             else seeded_partition.status
-        end as assignment
+        end as assigned_by
     from components
     left join seeded_partition
         on components.node_id = seeded_partition.node_id
@@ -54,15 +55,15 @@ ranked as (
         assigned.node_id,
         assigned.component_id,
         assigned.cluster_key,
-        assigned.assignment,
+        assigned.assigned_by,
         identifiers.identifier_type,
         row_number() over (
             partition by assigned.cluster_key, identifiers.identifier_type
-            order by identifiers.record_count desc, identifiers.last_seen_at desc nulls last, assigned.node_id
+            order by identifiers.record_count desc, identifiers.last_seen_at desc nulls last, assigned.node_id asc
         ) as type_rank,
         case identifiers.identifier_type
             {%- for identifier_type, limit in limits.items() %}
-            when '{{ identifier_type }}' then {{ limit }}
+                when '{{ identifier_type }}' then {{ limit }}
             {%- endfor %}
         end as type_limit
     from assigned
@@ -83,8 +84,8 @@ final as (
         end as cluster_key,
         case
             when type_limit is not null and type_rank > type_limit then 'over_limit'
-            else assignment
-        end as assignment
+            else assigned_by
+        end as assigned_by
     from ranked
 
 )

@@ -51,7 +51,7 @@ current_identifiers as (
     select
         clusters.node_id,
         clusters.cluster_key,
-        clusters.assignment,
+        clusters.assigned_by,
         identifiers.identifier_type,
         identifiers.identifier_value,
         identifiers.first_seen_at,
@@ -88,8 +88,8 @@ homes as (
         select
             id_overlaps.*,
             row_number() over (
-                partition by previous_customer_id
-                order by shared_identifiers desc, cluster_key
+                partition by id_overlaps.previous_customer_id
+                order by id_overlaps.shared_identifiers desc, id_overlaps.cluster_key asc
             ) as home_rank
         from id_overlaps
     ) as ranked
@@ -104,8 +104,8 @@ survivors as (
         select
             homes.*,
             row_number() over (
-                partition by cluster_key
-                order by created_at, first_seen_at nulls last, previous_customer_id
+                partition by homes.cluster_key
+                order by homes.created_at, homes.first_seen_at nulls last, homes.previous_customer_id
             ) as age_rank
         from homes
     ) as ranked
@@ -173,7 +173,7 @@ final as (
         current_identifiers.identifier_type,
         current_identifiers.identifier_value,
         current_identifiers.cluster_key,
-        current_identifiers.assignment,
+        current_identifiers.assigned_by,
         current_identifiers.previous_customer_id,
         cluster_ids.customer_id,
         cluster_ids.customer_created_at,

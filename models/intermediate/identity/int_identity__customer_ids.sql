@@ -13,7 +13,7 @@ final as (
         identifier_type,
         identifier_value,
         cluster_key,
-        assignment,
+        assigned_by,
         customer_id,
         customer_created_at
     from resolution

@@ -44,31 +44,31 @@ identifier_stats as (
 ),
 {%- for single_type in single_types %}
 
-{{ single_type }}_records as (
+    {{ single_type }}_records as (
 
-    select
-        source_table,
-        record_id,
-        identifier_value as {{ single_type }}
-    from record_identifiers
-    where identifier_type = '{{ single_type }}'
+        select
+            source_table,
+            record_id,
+            identifier_value as {{ single_type }}
+        from record_identifiers
+        where identifier_type = '{{ single_type }}'
 
-),
+    ),
 
-linked_{{ single_type }}s as (
+    linked_{{ single_type }}s as (
 
-    select
-        record_identifiers.identifier_type,
-        record_identifiers.identifier_value,
-        count(distinct {{ single_type }}_records.{{ single_type }}) as linked_count
-    from record_identifiers
-    inner join {{ single_type }}_records
-        on record_identifiers.source_table = {{ single_type }}_records.source_table
-        and record_identifiers.record_id = {{ single_type }}_records.record_id
-    where record_identifiers.identifier_type <> '{{ single_type }}'
-    group by record_identifiers.identifier_type, record_identifiers.identifier_value
+        select
+            record_identifiers.identifier_type,
+            record_identifiers.identifier_value,
+            count(distinct {{ single_type }}_records.{{ single_type }}) as linked_count
+        from record_identifiers
+        inner join {{ single_type }}_records
+            on record_identifiers.source_table = {{ single_type }}_records.source_table
+            and record_identifiers.record_id = {{ single_type }}_records.record_id
+        where record_identifiers.identifier_type <> '{{ single_type }}'
+        group by record_identifiers.identifier_type, record_identifiers.identifier_value
 
-),
+    ),
 {%- endfor %}
 
 final as (
@@ -85,12 +85,12 @@ final as (
         identifier_stats.record_count,
         identifier_stats.source_count,
         {%- for single_type in single_types %}
-        coalesce(linked_{{ single_type }}s.linked_count, 0) as linked_{{ single_type }}_count,
+            coalesce(linked_{{ single_type }}s.linked_count, 0) as linked_{{ single_type }}_count,
         {%- endfor %}
         case
             when blocklist.identifier_value is not null then 'blocklist'
             {%- for single_type in single_types %}
-            when linked_{{ single_type }}s.linked_count > 1 then 'shared_across_{{ single_type }}'
+                when linked_{{ single_type }}s.linked_count > 1 then 'shared_across_{{ single_type }}'
             {%- endfor %}
             when shared_values.block_reason is not null then shared_values.block_reason
         end as block_reason

@@ -10,11 +10,11 @@ with record_profiles as (
 ),
 
 {% for entry in entries -%}
-{{ entry.model }} as (
+    {{ entry.model }} as (
 
-    select * from {{ ref(entry.model) }}
+        select * from {{ ref(entry.model) }}
 
-),
+    ),
 
 {% endfor -%}
 
@@ -28,19 +28,19 @@ record_identifiers as (
         observed_at
     from record_profiles
     {%- for entry in entries %}
-    {%- for identifier_type, column in entry.identifiers %}
+        {%- for identifier_type, column in entry.identifiers %}
 
-    union all
+            union all
 
-    select
-        '{{ entry.source_table }}' as source_table,
-        cast({{ entry.record_id }} as {{ dbt.type_string() }}) as record_id,
-        '{{ identifier_type }}' as identifier_type,
-        cast({{ column }} as {{ dbt.type_string() }}) as identifier_value,
-        {{ entry.observed_at }} as observed_at
-    from {{ entry.model }}
-    where {{ column }} is not null
-    {%- endfor %}
+            select
+                '{{ entry.source_table }}' as source_table,
+                cast({{ entry.record_id }} as {{ dbt.type_string() }}) as record_id,
+                '{{ identifier_type }}' as identifier_type,
+                cast({{ column }} as {{ dbt.type_string() }}) as identifier_value,
+                {{ entry.observed_at }} as observed_at
+            from {{ entry.model }}
+            where {{ column }} is not null
+        {%- endfor %}
     {%- endfor %}
 
 )

@@ -39,9 +39,9 @@ limited_nodes as (
     inner join identifiers
         on components.node_id = identifiers.node_id
     where identifiers.identifier_type in (
-        {%- for single_type in single_types %}'{{ single_type }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-        {%- if not single_types %}''{% endif -%}
-    )
+            {%- for single_type in single_types %}'{{ single_type }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+            {%- if not single_types %}''{% endif -%}
+        )
 
 ),
 

@@ -34,11 +34,12 @@ pairs as (
 
 {{ cdp.similarity_ctes('pairs', comparisons) }}
 {%- else %}
-pairs as (
 
-    select * from candidate_pairs
+    pairs as (
 
-),
+        select * from candidate_pairs
+
+    ),
 {%- endif %}
 
 final as (
@@ -48,14 +49,15 @@ final as (
         pairs.profile_id_r,
         pairs.blocking_rule,
         {%- for comparison in comparisons %}
-        {{ cdp.comparison_gamma(comparison, cdp.memoise_similarity()) }} as gamma_{{ comparison.name }},
-        {%- if comparison.tf %}
-        l.{{ comparison.name }} as {{ comparison.name }}_l,
-        {%- endif %}
+            {{ cdp.comparison_gamma(comparison, cdp.memoise_similarity()) }} as gamma_{{ comparison.name }},
+            {%- if comparison.tf %}
+                l.{{ comparison.name }} as {{ comparison.name }}_l,
+            {%- endif %}
         {%- endfor %}
         {%- for rule in rules %}
-        ({% for key in rule %}l.{{ key }} = r.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %})
-            as rule_{{ loop.index }}_holds{% if not loop.last %},{% endif %}
+            {%- set conditions = [] %}
+            {%- for key in rule %}{% do conditions.append('l.' ~ key ~ ' = r.' ~ key) %}{% endfor %}
+            ({{ conditions | join(' and ') }}) as rule_{{ loop.index }}_holds{% if not loop.last %},{% endif %}
         {%- endfor %}
     from pairs
     inner join profiles as l

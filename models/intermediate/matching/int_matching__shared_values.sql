@@ -128,19 +128,33 @@ flagged as (
 
 ),
 
+blocked as (
+
+    select * from flagged
+    where block_reason is not null
+
+),
+
+listed as (
+
+    select * from blocklist
+    where identifier_type in ('email', 'phone')
+
+),
+
 final as (
 
     select
-        coalesce(blocklist.identifier_type, flagged.identifier_type) as identifier_type,
-        coalesce(blocklist.identifier_value, flagged.identifier_value) as identifier_value,
-        flagged.distinct_last_names,
-        flagged.conflicting_name_pairs,
-        case when blocklist.identifier_value is not null then 'blocklist' else flagged.block_reason end
+        coalesce(listed.identifier_type, blocked.identifier_type) as identifier_type,
+        coalesce(listed.identifier_value, blocked.identifier_value) as identifier_value,
+        blocked.distinct_last_names,
+        blocked.conflicting_name_pairs,
+        case when listed.identifier_value is not null then 'blocklist' else blocked.block_reason end
             as block_reason
-    from (select * from flagged where block_reason is not null) as flagged
-    full outer join (select * from blocklist where identifier_type in ('email', 'phone')) as blocklist
-        on flagged.identifier_type = blocklist.identifier_type
-        and flagged.identifier_value = blocklist.identifier_value
+    from blocked
+    full outer join listed
+        on blocked.identifier_type = listed.identifier_type
+        and blocked.identifier_value = listed.identifier_value
 
 )
 

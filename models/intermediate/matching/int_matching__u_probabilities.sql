@@ -23,9 +23,8 @@ pairs as (
 
     select
         l.profile_id as profile_id_l,
-        r.profile_id as profile_id_r
-        {%- if cdp.memoise_similarity() %},
-        {{ cdp.pair_values(comparisons) }}
+        r.profile_id as profile_id_r{% if cdp.memoise_similarity() %},
+            {{ cdp.pair_values(comparisons) }}
         {%- endif %}
     from sample as l
     inner join sample as r
@@ -39,8 +38,8 @@ sample_pairs as (
 
     select
         {%- for comparison in comparisons %}
-        {{ cdp.comparison_gamma(comparison, cdp.memoise_similarity()) }} as gamma_{{ comparison.name }}
-        {%- if not loop.last %},{% endif %}
+            {{ cdp.comparison_gamma(comparison, cdp.memoise_similarity()) }} as gamma_{{ comparison.name }}
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from pairs
     inner join sample as l
@@ -54,14 +53,14 @@ sample_pairs as (
 levels as (
 
     {%- for comparison in comparisons %}
-    {%- set comparison_loop = loop %}
-    {%- for gamma in range(0, comparison.levels | length + 1) %}
-    select
-        '{{ comparison.name }}' as comparison_name,
-        {{ gamma }} as gamma,
-        '{{ (["else"] + (comparison.levels | map(attribute=0) | reverse | list))[gamma] }}' as level_label
-    {% if not (loop.last and comparison_loop.last) %}union all{% endif %}
-    {%- endfor %}
+        {%- set comparison_loop = loop %}
+        {%- for gamma in range(0, comparison.levels | length + 1) %}
+            select
+                '{{ comparison.name }}' as comparison_name,
+                {{ gamma }} as gamma,
+                '{{ (["else"] + (comparison.levels | map(attribute=0) | reverse | list))[gamma] }}' as level_label
+            {% if not (loop.last and comparison_loop.last) %}union all{% endif %}
+        {%- endfor %}
     {%- endfor %}
 
 ),
@@ -69,14 +68,14 @@ levels as (
 counted as (
 
     {%- for comparison in comparisons %}
-    select
-        '{{ comparison.name }}' as comparison_name,
-        gamma_{{ comparison.name }} as gamma,
-        count(*) as pair_count
-    from sample_pairs
-    where gamma_{{ comparison.name }} >= 0
-    group by gamma_{{ comparison.name }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ comparison.name }}' as comparison_name,
+            gamma_{{ comparison.name }} as gamma,
+            count(*) as pair_count
+        from sample_pairs
+        where gamma_{{ comparison.name }} >= 0
+        group by gamma_{{ comparison.name }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
@@ -89,8 +88,7 @@ final as (
         levels.level_label,
         coalesce(counted.pair_count, 0) as pair_count,
         cast(coalesce(counted.pair_count, 0) + 1 as double precision)
-            / (sum(coalesce(counted.pair_count, 0) + 1) over (partition by levels.comparison_name))
-            as u_probability
+        / sum(coalesce(counted.pair_count, 0) + 1) over (partition by levels.comparison_name) as u_probability
     from levels
     left join counted
         on levels.comparison_name = counted.comparison_name

@@ -39,7 +39,7 @@ placed as (
     select
         customer_ids.customer_id,
         customer_ids.node_id,
-        customer_ids.assignment,
+        customer_ids.assigned_by,
         deterministic_components.component_id as deterministic_component_id
     from customer_ids
     inner join deterministic_components
@@ -65,7 +65,8 @@ cores as (
         select
             core_sizes.*,
             row_number() over (
-                partition by customer_id order by identifier_count desc, deterministic_component_id
+                partition by core_sizes.customer_id
+                order by core_sizes.identifier_count desc, core_sizes.deterministic_component_id asc
             ) as size_rank
         from core_sizes
     ) as ranked
@@ -113,7 +114,11 @@ sources as (
         identifier_value,
         {{ dbt.listagg('source_table', "', '", 'order by source_table') }} as source_tables
     from (
-        select distinct identifier_type, identifier_value, source_table from record_identifiers
+        select distinct
+            identifier_type,
+            identifier_value,
+            source_table
+        from record_identifiers
     ) as distinct_sources
     group by identifier_type, identifier_value
 
@@ -133,7 +138,7 @@ final as (
             when cores.deterministic_component_id is not null then 'deterministic'
             else 'probabilistic'
         end as match_type,
-        placed.assignment,
+        placed.assigned_by,
         case
             when cores.deterministic_component_id is null
                 then probabilistic_evidence.match_probability

@@ -36,20 +36,28 @@ sizes as (
 
 ),
 
-size_bands as (
+banded as (
 
     select
-        'customers_by_identifier_count' as metric,
         case
             when identifier_count = 1 then '1'
             when identifier_count <= 3 then '2-3'
             when identifier_count <= 10 then '4-10'
             when identifier_count <= 50 then '11-50'
             else '51+'
-        end as dimension,
-        cast(count(*) as double precision) as metric_value
+        end as size_band
     from sizes
-    group by 2
+
+),
+
+size_bands as (
+
+    select
+        'customers_by_identifier_count' as metric,
+        size_band as dimension,
+        cast(count(*) as double precision) as metric_value
+    from banded
+    group by size_band
 
 ),
 
@@ -89,10 +97,10 @@ guards as (
 
     select
         'identifiers_by_assignment' as metric,
-        assignment as dimension,
+        assigned_by as dimension,
         cast(count(*) as double precision) as metric_value
     from customer_ids
-    group by assignment
+    group by assigned_by
 
 ),
 
