@@ -19,6 +19,9 @@ from cdp.generate.arrowkit import (
 from cdp.generate.keys import Kind, key_hash
 
 
+GMAIL_DOMAINS = ["gmail.com", "googlemail.com"]
+
+
 class EmailRegistry:
     """Canonical addresses handed out so far in this run, so no two persons get the same one."""
 
@@ -30,8 +33,12 @@ class EmailRegistry:
         local = dense(local)
         domain = dense(domain)
         n = len(local)
+        gmail = pc.is_in(domain, value_set=pa.array(GMAIL_DOMAINS))
         for attempt in range(12):
-            full = join(local, "@", domain)
+            # one mailbox per person: Gmail ignores dots in the local part, so j.smith@gmail.com
+            # and jsmith@gmail.com are the same address and may not go to two people
+            full = join(pc.if_else(gmail, pc.replace_substring(local, ".", ""), local), "@",
+                        pc.if_else(gmail, pa.scalar("gmail.com"), domain))
             values = full.to_pylist()
             clash_global = self._taken.intersection(values)
             idx = pa.array(np.arange(n, dtype=np.int64))

@@ -26,3 +26,9 @@
 {% macro postgres__regex_extract(expression, pattern) -%}
     nullif(substring({{ expression }} from '{{ pattern }}'), '')
 {%- endmacro %}
+
+
+{#- expression with every match of pattern replaced by replacement (the same call on both engines). -#}
+{% macro regex_replace_all(expression, pattern, replacement='') -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}

@@ -10,7 +10,10 @@
     tf: the exact level's u-probability is replaced by the value's frequency (a rare
     surname agreeing counts for more than a common one).
     implied_when (optional): when this holds the comparison says nothing new and weighs
-    nothing, like a null (for columns that another comparison determines).
+    nothing, like a null (for columns that another comparison determines). Two different
+    emails whose local parts are both spelt from their owners' names (john.smith@a,
+    johnsmith@b) say no more than the names do: counted as well, they would let every pair of
+    namesakes with such addresses outweigh any doubt.
 -#}
 {% macro matching_comparison_definitions() %}
     {%- set jw = cdp.jaro_winkler -%}
@@ -56,7 +59,8 @@
             ['same_last_7', 'l.phone_last7 = r.phone_last7'],
             ['levenshtein_2', 'similarity <= 2'],
         ]},
-        'email': {'tf': false, 'similarity': jw('l.email', 'r.email'), 'levels': [
+        'email': {'tf': false, 'similarity': jw('l.email', 'r.email'),
+                  'implied_when': 'l.email <> r.email and l.email_from_name and r.email_from_name', 'levels': [
             ['exact', 'l.email = r.email'],
             ['same_local_part', 'l.email_local = r.email_local'],
             ['jaro_winkler_88', 'similarity >= 0.88'],
@@ -200,3 +204,21 @@ sim_{{ comparison.name }} as {{ cdp.materialized_cte() }} (
 {% macro duckdb__memoise_similarity() %}
     {{ return(false) }}
 {% endmacro %}
+
+
+{#- Whether an email's local part is only its owner's name spelt out (letters alone: first
+    and last name in either order, an initial with the other name, or one name), so that two
+    such emails agree or differ exactly as the names do. False without an email or a name. -#}
+{% macro email_from_name(email, first_name, last_name) -%}
+    {%- set local = cdp.regex_replace_all("split_part(" ~ email ~ ", '@', 1)", '[^a-z]') -%}
+    {%- set first = cdp.regex_replace_all(first_name, '[^a-z]') -%}
+    {%- set last = cdp.regex_replace_all(last_name, '[^a-z]') -%}
+    coalesce({{ local }} in (
+        {{ first }} || {{ last }},
+        {{ last }} || {{ first }},
+        substr({{ first }}, 1, 1) || {{ last }},
+        {{ first }} || substr({{ last }}, 1, 1),
+        {{ first }},
+        {{ last }}
+    ), false)
+{%- endmacro %}

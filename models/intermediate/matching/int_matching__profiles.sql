@@ -81,6 +81,7 @@ final as (
         {{ cdp.parse_date('profiles.birth_date') }} as birth_day,
         substr(profiles.birth_date, 1, 4) as birth_year,
         split_part(profiles.email, '@', 1) as email_local,
+        {{ cdp.email_from_name('profiles.email', 'profiles.first_name', 'profiles.last_name') }} as email_from_name,
         substr(profiles.phone, length(profiles.phone) - 6, 7) as phone_last7,
         {{ cdp.regex_extract('profiles.address_line', '^([0-9]+)') }} as street_number
     from usable as profiles
