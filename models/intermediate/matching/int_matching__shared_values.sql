@@ -2,7 +2,16 @@
     themselves: placeholders in the blocklist seed, values written under more distinct
     surnames than var identity_max_people_per_value (typed by many people), and values whose
     records carry first names too different to be one person, nicknames and typos aside
-    (a family inbox, a household landline). They link nothing, in matching or in the graph. -#}
+    (a family inbox, a household landline). They link nothing, in matching or in the graph.
+    Besides the phone and email the matcher compares, a person record's other values
+    (`other_values` of its person source: a CRM contact's landline next to its mobile) are
+    observed under the record's names too. -#}
+{%- set other_entries = [] -%}
+{%- if not var('matching_input_relation') -%}
+    {%- for entry in cdp.enabled_entries(cdp.matching_person_sources()) if entry.get('other_values') -%}
+        {%- do other_entries.append(entry) -%}
+    {%- endfor -%}
+{%- endif %}
 
 with record_profiles as (
 
@@ -19,6 +28,42 @@ nicknames as (
 blocklist as (
 
     select * from {{ ref('identity_blocklist') }}
+
+),
+{%- for entry in other_entries %}
+
+{{ entry.model }} as (
+
+    select * from {{ ref(entry.model) }}
+
+),
+{%- endfor %}
+
+other_values as (
+
+    {%- for entry in other_entries %}
+    {%- set entry_loop = loop %}
+    {%- for identifier_type, column in entry.other_values %}
+    select
+        '{{ entry.source_table }}' as source_table,
+        cast({{ entry.record_id }} as {{ dbt.type_string() }}) as record_id,
+        '{{ identifier_type }}' as identifier_type,
+        {%- if identifier_type == 'phone' %}
+        {{ cdp.normalise_phone(column) }} as identifier_value
+        {%- else %}
+        {{ cdp.email_key(column) }} as identifier_value
+        {%- endif %}
+    from {{ entry.model }}
+    {% if not (loop.last and entry_loop.last) %}union all{% endif %}
+    {%- endfor %}
+    {%- else %}
+    {{ cdp.empty_select([
+        ['source_table', dbt.type_string()],
+        ['record_id', dbt.type_string()],
+        ['identifier_type', dbt.type_string()],
+        ['identifier_value', dbt.type_string()],
+    ]) }}
+    {%- endfor %}
 
 ),
 
@@ -41,6 +86,19 @@ observations as (
         last_name
     from record_profiles
     where phone is not null
+
+    union all
+
+    select
+        other_values.identifier_type,
+        other_values.identifier_value,
+        record_profiles.first_name,
+        record_profiles.last_name
+    from other_values
+    inner join record_profiles
+        on other_values.source_table = record_profiles.source_table
+        and other_values.record_id = record_profiles.record_id
+    where other_values.identifier_value is not null
 
 ),
 
