@@ -6,10 +6,15 @@
     Besides the phone and email the matcher compares, a person record's other values
     (`other_values` of its person source: a CRM contact's landline next to its mobile) are
     observed under the record's names too. -#}
-{%- set other_entries = [] -%}
+{%- set other_values = [] -%}
 {%- if not var('matching_input_relation') -%}
-    {%- for entry in cdp.enabled_entries(cdp.matching_person_sources()) if entry.get('other_values') -%}
-        {%- do other_entries.append(entry) -%}
+    {%- for entry in cdp.enabled_entries(cdp.matching_person_sources()) -%}
+        {%- for identifier_type, column in entry.get('other_values', []) -%}
+            {%- do other_values.append({
+                'source_table': entry.source_table, 'record_id': entry.record_id, 'model': entry.model,
+                'identifier_type': identifier_type,
+                'value': cdp.normalise_phone(column) if identifier_type == 'phone' else cdp.email_key(column)}) -%}
+        {%- endfor -%}
     {%- endfor -%}
 {%- endif %}
 
@@ -30,39 +35,32 @@ blocklist as (
     select * from {{ ref('identity_blocklist') }}
 
 ),
-{%- for entry in other_entries %}
+{%- for model in other_values | map(attribute='model') | unique %}
 
-{{ entry.model }} as (
+    {{ model }} as (
 
-    select * from {{ ref(entry.model) }}
+        select * from {{ ref(model) }}
 
-),
+    ),
 {%- endfor %}
 
 other_values as (
 
-    {%- for entry in other_entries %}
-    {%- set entry_loop = loop %}
-    {%- for identifier_type, column in entry.other_values %}
-    select
-        '{{ entry.source_table }}' as source_table,
-        cast({{ entry.record_id }} as {{ dbt.type_string() }}) as record_id,
-        '{{ identifier_type }}' as identifier_type,
-        {%- if identifier_type == 'phone' %}
-        {{ cdp.normalise_phone(column) }} as identifier_value
-        {%- else %}
-        {{ cdp.email_key(column) }} as identifier_value
-        {%- endif %}
-    from {{ entry.model }}
-    {% if not (loop.last and entry_loop.last) %}union all{% endif %}
-    {%- endfor %}
+    {%- for other in other_values %}
+        select
+            '{{ other.source_table }}' as source_table,
+            cast({{ other.record_id }} as {{ dbt.type_string() }}) as record_id,
+            '{{ other.identifier_type }}' as identifier_type,
+            {{ other.value }} as identifier_value
+        from {{ other.model }}
+        {% if not loop.last %}union all{% endif %}
     {%- else %}
-    {{ cdp.empty_select([
-        ['source_table', dbt.type_string()],
-        ['record_id', dbt.type_string()],
-        ['identifier_type', dbt.type_string()],
-        ['identifier_value', dbt.type_string()],
-    ]) }}
+        {{ cdp.empty_select([
+            ['source_table', dbt.type_string()],
+            ['record_id', dbt.type_string()],
+            ['identifier_type', dbt.type_string()],
+            ['identifier_value', dbt.type_string()],
+        ]) }}
     {%- endfor %}
 
 ),
