@@ -78,14 +78,16 @@ def eval_identity(target_name: str | None) -> None:
                f"({scores.coverage:.1%} resolved to a customer)")
     click.echo(f"customers / persons {scores.customers:,} / {scores.persons:,}")
     click.echo(f"pairwise precision  {scores.pairwise_precision:.4f}")
-    click.echo(f"pairwise recall     {scores.pairwise_recall:.4f}")
+    click.echo(f"pairwise recall     {scores.pairwise_recall:.4f} (ceiling {scores.recall_ceiling:.4f}: "
+               "the share of true pairs any resolver could find on these records)")
     click.echo(f"pairwise F1         {scores.pairwise_f1:.4f}")
     click.echo(f"over-merged         {scores.over_merge_rate:.2%} of customers hold several persons")
     click.echo(f"under-merged        {scores.under_merge_rate:.2%} of persons split over several customers")
     if scores.known is not None:
         known = scores.known
         click.echo(f"records with a known identifier ({known.records_evaluated:,}, anonymous visits aside): "
-                   f"precision {known.pairwise_precision:.4f}, recall {known.pairwise_recall:.4f}, "
+                   f"precision {known.pairwise_precision:.4f}, recall {known.pairwise_recall:.4f} "
+                   f"(ceiling {known.recall_ceiling:.4f}), "
                    f"F1 {known.pairwise_f1:.4f}, over-merged {known.over_merge_rate:.2%}")
     click.echo(scores.to_json())
 

@@ -3,6 +3,13 @@
 Pairwise: every pair of records that share a customer is a predicted match, every pair of
 records of the same true person a true match. Counted per (customer, person) cell, so it
 costs one GROUP BY however many records there are.
+
+Recall ceiling: many true pairs cannot be found by any method, such as a visit on a browser
+that never logs in, or a cash sale paid with a card seen nowhere else. An oracle that knows
+which values are personal links two records of one person when a chain of shared
+identifier values joins them, and links every two person records (name, address...) of one
+person, as a perfect matcher would. The share of true pairs it finds bounds the recall of
+any resolver on the same records.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ class IdentityScores:
     pairwise_f1: float
     over_merge_rate: float
     under_merge_rate: float
+    recall_ceiling: float = 0.0
     seconds: float = 0.0
     known: IdentityScores | None = None
 
@@ -77,14 +85,15 @@ def _evaluate(warehouse: Warehouse, known_only: bool) -> IdentityScores:
                 where ids.source_table = truth_all.source_table and ids.record_id = truth_all.record_id
                     and ids.identifier_type not in ({anonymous})
             )""" if known_only else ""
-    sql = f"""
+    truth_ctes = f"""
         with truth_all as (
             select source_name || '.' || table_name as source_table, record_id, person_id
             from {TRUTH_SCHEMA}.record_persons
         ),
         truth as (
             select * from truth_all{known_filter}
-        ),
+        ),"""
+    sql = f"""{truth_ctes}
         joined as (
             select resolved.customer_id, truth.person_id
             from {intermediate}.{resolved} as resolved
@@ -133,4 +142,51 @@ def _evaluate(warehouse: Warehouse, known_only: bool) -> IdentityScores:
         pairwise_f1=f1,
         over_merge_rate=_ratio(over_merged, customers),
         under_merge_rate=_ratio(split_persons, persons),
+        recall_ceiling=_ratio(_linkable_pairs(warehouse, truth_ctes, intermediate, resolved), true_pairs),
     )
+
+
+def _linkable_pairs(warehouse: Warehouse, truth_ctes: str, intermediate: str, resolved: str) -> int:
+    """True pairs the oracle of the module docstring links: components of the graph whose nodes
+    are the evaluated records and the (person, identifier value) pairs they carry, with every
+    person record of a person sharing one node."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    edges = warehouse.query_arrow(f"""{truth_ctes}
+        records as (
+            select resolved.source_table, resolved.record_id, truth.person_id,
+                dense_rank() over (order by resolved.source_table, resolved.record_id) - 1 as record_index
+            from {intermediate}.{resolved} as resolved
+            inner join truth
+                on resolved.source_table = truth.source_table
+                and resolved.record_id = truth.record_id
+        ),
+        evidence as (
+            select distinct
+                records.record_index,
+                records.person_id,
+                ids.identifier_type,
+                case when ids.identifier_type = 'person_profile' then '*' else ids.identifier_value end as value
+            from records
+            inner join {intermediate}.int_identity__record_identifiers as ids
+                on records.source_table = ids.source_table
+                and records.record_id = ids.record_id
+        )
+        select
+            record_index,
+            dense_rank() over (order by person_id, identifier_type, value) - 1 as value_index,
+            (select count(*) from records) as record_count
+        from evidence
+    """)
+    if edges.num_rows == 0:
+        return 0
+    records = int(edges.column("record_count")[0].as_py())
+    left = edges.column("record_index").to_numpy().astype(np.int64)
+    right = edges.column("value_index").to_numpy().astype(np.int64) + records
+    nodes = int(right.max()) + 1
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(nodes, nodes))
+    _, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels[:records]).astype(np.int64)
+    return int((sizes * (sizes - 1) // 2).sum())

@@ -89,6 +89,11 @@ def test_identity_resolution_against_ground_truth(warehouse: Warehouse):
     assert scores.pairwise_precision > 0.995, scores
     assert scores.pairwise_recall > 0.85, scores
     assert scores.over_merge_rate < 0.005, scores
+    # the oracle bound holds (a resolver cannot find pairs no evidence links) and is close:
+    # what the resolver misses beyond it is small
+    assert scores.pairwise_recall <= scores.recall_ceiling + 1e-6 <= 1.0 + 1e-6, scores
+    assert scores.recall_ceiling - scores.pairwise_recall < 0.02, scores
+    assert scores.known is not None and scores.known.recall_ceiling >= scores.known.pairwise_recall - 1e-6
 
 
 def test_shared_and_placeholder_identifiers_are_blocked(warehouse: Warehouse, built: Target):
