@@ -18,7 +18,6 @@ from cdp.generate.arrowkit import (
 )
 from cdp.generate.keys import Kind, key_hash
 
-
 GMAIL_DOMAINS = ["gmail.com", "googlemail.com"]
 
 
