@@ -234,43 +234,7 @@
     node_b); the table built holds node_id and component_id.
 -#}
 {% materialization connected_components, default %}
-
-    {%- set existing_relation = load_cached_relation(this) -%}
-    {%- set target_relation = this.incorporate(type='table') -%}
-    {%- set edges = cdp.work_relation(this, 'cc_input') -%}
-    {%- set result = cdp.work_relation(this, 'cc_output') -%}
-    {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
-    {%- for relation in [edges, result, backup_relation] -%}
-        {{ drop_relation_if_exists(load_cached_relation(relation) or relation) }}
-    {%- endfor -%}
-
-    {{ run_hooks(pre_hooks, inside_transaction=False) }}
-    {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-    {% call statement('cc_edges') -%}
-        create table {{ edges }} as {{ sql }}
-    {%- endcall %}
-    {%- set rounds = cdp.label_components(edges, result, config.get('max_rounds')) -%}
-    {{ log('connected_components: ' ~ this ~ ' converged after ' ~ rounds ~ ' rounds', info=true) }}
-
-    {% call statement('main') -%}
-        select count(*) from {{ result }}
-    {%- endcall %}
-
-    {% if existing_relation is not none %}
-        {{ adapter.rename_relation(existing_relation, backup_relation) }}
-    {% endif %}
-    {{ adapter.rename_relation(result, target_relation) }}
-    {{ drop_relation_if_exists(edges) }}
-
-    {{ run_hooks(post_hooks, inside_transaction=True) }}
-    {% do persist_docs(target_relation, model) %}
-    {{ adapter.commit() }}
-    {{ drop_relation_if_exists(backup_relation) }}
-    {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-    {{ return({'relations': [target_relation]}) }}
-
+    {{ return(cdp.materialize_graph_algorithm('cc', cdp.label_components, 'converged')) }}
 {% endmaterialization %}
 
 

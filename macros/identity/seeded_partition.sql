@@ -95,41 +95,5 @@
 {#- Materialization `seeded_partition`: the model selects node_a, node_b, seed_id_a (see
     partition_by_seeds); the table built holds node_id, seed_id, distance, status. -#}
 {% materialization seeded_partition, default %}
-
-    {%- set existing_relation = load_cached_relation(this) -%}
-    {%- set target_relation = this.incorporate(type='table') -%}
-    {%- set edges = cdp.work_relation(this, 'sp_input') -%}
-    {%- set result = cdp.work_relation(this, 'sp_output') -%}
-    {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
-    {%- for relation in [edges, result, backup_relation] -%}
-        {{ drop_relation_if_exists(load_cached_relation(relation) or relation) }}
-    {%- endfor -%}
-
-    {{ run_hooks(pre_hooks, inside_transaction=False) }}
-    {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-    {% call statement('sp_edges') -%}
-        create table {{ edges }} as {{ sql }}
-    {%- endcall %}
-    {%- set rounds = cdp.partition_by_seeds(edges, result, config.get('max_rounds')) -%}
-    {{ log('seeded_partition: ' ~ this ~ ' settled after ' ~ rounds ~ ' rounds', info=true) }}
-
-    {% call statement('main') -%}
-        select count(*) from {{ result }}
-    {%- endcall %}
-
-    {% if existing_relation is not none %}
-        {{ adapter.rename_relation(existing_relation, backup_relation) }}
-    {% endif %}
-    {{ adapter.rename_relation(result, target_relation) }}
-    {{ drop_relation_if_exists(edges) }}
-
-    {{ run_hooks(post_hooks, inside_transaction=True) }}
-    {% do persist_docs(target_relation, model) %}
-    {{ adapter.commit() }}
-    {{ drop_relation_if_exists(backup_relation) }}
-    {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-    {{ return({'relations': [target_relation]}) }}
-
+    {{ return(cdp.materialize_graph_algorithm('sp', cdp.partition_by_seeds, 'settled')) }}
 {% endmaterialization %}
