@@ -15,14 +15,7 @@ customer_identifiers as (
 
 ),
 
-{% for entry in entries -%}
-{{ entry.model }} as (
-
-    select * from {{ ref(entry.model) }}
-
-),
-
-{% endfor -%}
+{{ cdp.import_ctes(entries | map(attribute='model')) }}
 
 observations as (
 

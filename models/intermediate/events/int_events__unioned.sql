@@ -3,14 +3,7 @@
 
 with
 
-{% for entry in entries -%}
-{{ entry.model }} as (
-
-    select * from {{ ref(entry.model) }}
-
-),
-
-{% endfor -%}
+{{ cdp.import_ctes(entries | map(attribute='model')) }}
 
 unioned as (
 

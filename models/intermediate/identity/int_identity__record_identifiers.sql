@@ -9,14 +9,7 @@ with record_profiles as (
 
 ),
 
-{% for entry in entries -%}
-    {{ entry.model }} as (
-
-        select * from {{ ref(entry.model) }}
-
-    ),
-
-{% endfor -%}
+{{ cdp.import_ctes(entries | map(attribute='model')) }}
 
 record_identifiers as (
 

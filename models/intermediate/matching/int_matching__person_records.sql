@@ -31,14 +31,7 @@ select * from final
 
 with
 
-{% for entry in entries -%}
-{{ entry.model }} as (
-
-    select * from {{ ref(entry.model) }}
-
-),
-
-{% endfor -%}
+{{ cdp.import_ctes(entries | map(attribute='model')) }}
 
 unioned as (
 

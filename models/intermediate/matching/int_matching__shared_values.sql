@@ -35,14 +35,8 @@ blocklist as (
     select * from {{ ref('identity_blocklist') }}
 
 ),
-{%- for model in other_values | map(attribute='model') | unique %}
 
-    {{ model }} as (
-
-        select * from {{ ref(model) }}
-
-    ),
-{%- endfor %}
+{{ cdp.import_ctes(other_values | map(attribute='model')) }}
 
 other_values as (
 
