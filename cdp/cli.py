@@ -127,6 +127,7 @@ def sync(name: str, dry_run: bool, sample: int, target_name: str | None) -> None
         warehouse.close()
     click.echo(f"sync {plan.sync}: {plan.rows:,} rows of the model -> {plan.destination} {plan.object_type}")
     click.echo(f"  upsert {plan.upserts:,} records by {plan.match_key} in {plan.batches:,} batches")
+    click.echo(f"  delete {plan.deletes:,} records of customers who asked to be deleted (customer_deletions)")
     click.echo(f"  invalid rows (null or duplicate {plan.match_key}): {plan.invalid_rows:,}")
     click.echo(f"  properties: {', '.join(plan.properties)}")
     for row in plan.sample:

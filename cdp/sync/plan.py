@@ -46,13 +46,15 @@ class SyncPlan:
     invalid_rows: int
     batches: int
     properties: list[str]
+    deletes: int = 0
     sample: list[dict[str, Any]] = field(default_factory=list)
 
     def summary_json(self) -> str:
         return json.dumps({
             "sync": self.sync, "destination": self.destination, "object_type": self.object_type,
             "match_key": self.match_key, "rows": self.rows, "upserts": self.upserts,
-            "invalid_rows": self.invalid_rows, "batches": self.batches, "properties": self.properties,
+            "invalid_rows": self.invalid_rows, "batches": self.batches, "deletes": self.deletes,
+            "properties": self.properties,
         })
 
 
@@ -87,5 +89,21 @@ def plan_sync(warehouse: Warehouse, definition: SyncDefinition, sample_size: int
         invalid_rows=invalid,
         batches=math.ceil(upserts / definition.batch_size),
         properties=[c for c in table.column_names if c != definition.match_key],
+        deletes=_planned_deletes(warehouse, schema, definition),
         sample=sample,
     )
+
+
+DELETIONS_MODEL = "customer_deletions"
+
+
+def _planned_deletes(warehouse: Warehouse, schema: str, definition: SyncDefinition) -> int:
+    """Records the destination must delete: the CRM contact ids and match-key values of customers
+    who asked to be deleted (customer_deletions)."""
+    if not warehouse.table_exists(schema, DELETIONS_MODEL):
+        raise ConfigError(f"{schema}.{DELETIONS_MODEL} is missing: build the project with `cdp build` first")
+    rows = warehouse.query(
+        f'select count(*) from (select distinct identifier_type, identifier_value from "{schema}"."{DELETIONS_MODEL}" '
+        f"where identifier_type in ('crm_contact_id', '{definition.match_key}')) as keys"
+    )
+    return int(rows[0][0])

@@ -116,12 +116,20 @@ def test_shared_and_placeholder_identifiers_are_blocked(warehouse: Warehouse, bu
 
 
 def test_every_staged_event_is_in_the_stream(warehouse: Warehouse, built: Target):
+    """Every staged event, except those of customers who asked to be deleted."""
     marts = relation_schema(built, "marts")
     intermediate = relation_schema(built, "intermediate")
     events = count(warehouse, f"select count(*) from {marts}.customer_events")
     unioned = count(warehouse, f"select count(*) from {intermediate}.int_events__unioned")
+    of_deleted = count(warehouse, f"""
+        select count(*) from {intermediate}.int_events__unioned as e
+        inner join {intermediate}.int_identity__records_resolved as r
+            on e.source_table = r.source_table and e.record_id = r.record_id
+        where r.customer_id in (select customer_id from {intermediate}.int_privacy__deleted_customers)
+    """)
     attributed = count(warehouse, f"select count(*) from {marts}.customer_events where customer_id is not null")
-    assert events == unioned > 0
+    assert of_deleted > 0
+    assert events == unioned - of_deleted > 0
     assert attributed / events > 0.85
 
 
@@ -145,14 +153,49 @@ def test_sync_dry_run_plans_every_contact(warehouse: Warehouse, built: Target):
     assert plan.invalid_rows == 0
     assert plan.batches == math.ceil(rows / 100)
     assert len(plan.sample) == 3 and all("@" in row["email"] for row in plan.sample)
-    deleted = count(warehouse, f"select count(*) from {marts}.customers where deletion_requested_at is not null")
-    assert deleted > 0
-    leaked = count(
+    assert plan.deletes == count(
         warehouse,
-        f"select count(*) from {marts}.crm_hubspot_contacts as c inner join {marts}.customers as p "
-        "on c.cdp_customer_id = p.customer_id where p.deletion_requested_at is not null",
+        f"select count(*) from {marts}.customer_deletions where identifier_type in ('crm_contact_id', 'email')",
+    ) > 0
+
+
+def test_deleted_customers_are_in_no_mart_but_listed_for_the_crm(warehouse: Warehouse, built: Target):
+    marts = relation_schema(built, "marts")
+    intermediate = relation_schema(built, "intermediate")
+    deleted = f"select customer_id from {intermediate}.int_privacy__deleted_customers"
+    assert count(warehouse, f"select count(*) from ({deleted}) as d") > 0
+    for mart, column in [("customers", "customer_id"), ("customer_events", "customer_id"),
+                         ("customer_identifiers", "customer_id"), ("customer_consent", "customer_id"),
+                         ("crm_hubspot_contacts", "cdp_customer_id")]:
+        leaked = count(warehouse, f"select count(*) from {marts}.{mart} where {column} in ({deleted})")
+        assert leaked == 0, mart
+    listed = count(warehouse, f"select count(distinct customer_id) from {marts}.customer_deletions")
+    with_keys = count(
+        warehouse,
+        f"select count(distinct customer_id) from {intermediate}.int_identity__customer_ids "
+        f"where identifier_type in ('crm_contact_id', 'email', 'phone') and customer_id in ({deleted})",
     )
-    assert leaked == 0
+    assert listed == with_keys > 0
+
+
+def test_consent_covers_every_customer_and_purpose(warehouse: Warehouse, built: Target):
+    marts = relation_schema(built, "marts")
+    customers = count(warehouse, f"select count(*) from {marts}.customers")
+    rows = dict(warehouse.query(f"select consent_status, count(*) from {marts}.customer_consent group by 1"))
+    assert sum(rows.values()) == 4 * customers
+    assert rows.get("granted", 0) > 0 and rows.get("denied", 0) > 0 and rows.get("unknown", 0) > 0
+    # an email-platform unsubscribe after every other statement leaves email denied
+    contradicted = count(warehouse, f"""
+        select count(*) from {marts}.customer_consent as c
+        inner join (
+            select customer_id, max(stated_at) as unsubscribed_at
+            from {relation_schema(built, "intermediate")}.int_privacy__consent_statements
+            where statement_source = 'email_platform:unsubscribe'
+            group by customer_id
+        ) as u on c.customer_id = u.customer_id
+        where c.purpose = 'email' and c.decided_at <= u.unsubscribed_at and c.consent_status <> 'denied'
+    """)
+    assert contradicted == 0
 
 
 def run_cli(target: Target, *args: str) -> str:
@@ -192,6 +235,9 @@ def test_both_warehouses_give_the_same_answers(duckdb_built: Target, pg_built: T
                     "from {intermediate}.int_matching__scored_pairs",
         "ids": "select count(distinct customer_id) from {intermediate}.int_identity__customer_id_map",
         "emails": "select count(distinct email_key) from {staging}.stg_email__events",
+        "consent": "select count(*), sum(case when consent_status = 'granted' then 1 else 0 end), "
+                   "sum(case when consent_status = 'denied' then 1 else 0 end) from {marts}.customer_consent",
+        "deletions": "select count(*), count(distinct customer_id) from {marts}.customer_deletions",
     }
     answers = {}
     for target in (duckdb_built, pg_built):

@@ -1,5 +1,6 @@
 {#- Every touchpoint in one stream, attributed to its customer (null when the record carries
-    no usable identifier: a cash sale, an order placed with a placeholder email). -#}
+    no usable identifier: a cash sale, an order placed with a placeholder email). Events of
+    customers who asked to be deleted are not here. -#}
 
 with events as (
 
@@ -10,6 +11,12 @@ with events as (
 records_resolved as (
 
     select * from {{ ref('int_identity__records_resolved') }}
+
+),
+
+deleted_customers as (
+
+    select * from {{ ref('int_privacy__deleted_customers') }}
 
 ),
 
@@ -30,6 +37,9 @@ final as (
     left join records_resolved
         on events.source_table = records_resolved.source_table
         and events.record_id = records_resolved.record_id
+    left join deleted_customers
+        on records_resolved.customer_id = deleted_customers.customer_id
+    where deleted_customers.customer_id is null
 
 )
 

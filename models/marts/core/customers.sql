@@ -1,5 +1,6 @@
 {#- One row per resolved customer: identifiers, contact details (latest value seen),
-    activity span, sources and purchases. -#}
+    activity span, sources and purchases. Customers who asked to be deleted are not here
+    (customer_deletions lists them for the CRM sync). -#}
 
 with customer_identifiers as (
 
@@ -98,14 +99,9 @@ purchases as (
 
 ),
 
-deletion_requests as (
+deleted_customers as (
 
-    select
-        customer_id,
-        max(occurred_at) as deletion_requested_at
-    from customer_events
-    where customer_id is not null and event_type = 'deletion_requested'
-    group by customer_id
+    select * from {{ ref('int_privacy__deleted_customers') }}
 
 ),
 
@@ -160,8 +156,7 @@ final as (
         coalesce(purchases.order_count, 0) as order_count,
         coalesce(purchases.total_revenue, 0) as total_revenue,
         purchases.first_order_at,
-        purchases.last_order_at,
-        deletion_requests.deletion_requested_at
+        purchases.last_order_at
     from customer_ids
     inner join identifier_counts
         on customer_ids.customer_id = identifier_counts.customer_id
@@ -171,8 +166,8 @@ final as (
         on customer_ids.customer_id = source_lists.customer_id
     left join purchases
         on customer_ids.customer_id = purchases.customer_id
-    left join deletion_requests
-        on customer_ids.customer_id = deletion_requests.customer_id
+    left join deleted_customers
+        on customer_ids.customer_id = deleted_customers.customer_id
     left join latest_first_name
         on customer_ids.customer_id = latest_first_name.customer_id
     left join latest_last_name
@@ -181,6 +176,7 @@ final as (
         on customer_ids.customer_id = latest_email.customer_id
     left join latest_phone
         on customer_ids.customer_id = latest_phone.customer_id
+    where deleted_customers.customer_id is null
 
 )
 

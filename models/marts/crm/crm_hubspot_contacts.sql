@@ -1,6 +1,6 @@
 {#- What the HubSpot contact sync sends: one row per known customer with a usable email,
     keyed by email, with the CDP's properties. Customers who asked to be deleted are never
-    sent. -#}
+    sent: they are not in customers. -#}
 
 with customers as (
 
@@ -23,7 +23,6 @@ final as (
     from customers
     where email is not null
         and not is_anonymous
-        and deletion_requested_at is null
 
 )
 

@@ -1,5 +1,5 @@
 {#- The identity graph as analysts and syncs read it: every identifier of every customer,
-    where it was seen, and how it joined the customer.
+    where it was seen, and how it joined the customer (customers who asked to be deleted aside).
       deterministic  tied to the customer's core by identifiers shared on records;
       probabilistic  joined through a person-profile match; evidence names the strongest
                      such match (its match weight and probability). -#}
@@ -31,6 +31,12 @@ record_identifiers as (
 edges as (
 
     select * from {{ ref('int_identity__edges') }}
+
+),
+
+deleted_customers as (
+
+    select * from {{ ref('int_privacy__deleted_customers') }}
 
 ),
 
@@ -158,6 +164,9 @@ final as (
     left join sources
         on identifiers.identifier_type = sources.identifier_type
         and identifiers.identifier_value = sources.identifier_value
+    left join deleted_customers
+        on placed.customer_id = deleted_customers.customer_id
+    where deleted_customers.customer_id is null
 
 )
 

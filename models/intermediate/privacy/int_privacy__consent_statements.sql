@@ -1,0 +1,79 @@
+{#- Every statement of consent a customer made, one row per statement and purpose:
+    consent events (cookie banner, preference centre, checkout, CRM, support), unsubscribes
+    and spam reports on the email platform (email denied), and CRM contacts marked as opted
+    out of marketing email (email denied, as of the contact's last update). Statements whose
+    record resolves to no customer are left out. -#}
+{%- set statements = [] -%}
+{%- if var('consent_enabled', true) -%}
+    {%- do statements.append({
+        'model': 'stg_consent__events', 'source_table': 'consent.consent_events', 'record_id': 'event_id',
+        'purpose': 'purpose', 'is_granted': 'is_granted', 'stated_at': 'occurred_at',
+        'statement_source': "'consent:' || consent_source", 'where': 'true'}) -%}
+{%- endif -%}
+{%- if var('email_enabled', true) -%}
+    {%- do statements.append({
+        'model': 'stg_email__events', 'source_table': 'email.email_events', 'record_id': 'event_id',
+        'purpose': "'email'", 'is_granted': 'false', 'stated_at': 'occurred_at',
+        'statement_source': "'email_platform:' || event_type",
+        'where': "event_type in ('unsubscribe', 'spamreport')"}) -%}
+{%- endif -%}
+{%- if var('crm_enabled', true) -%}
+    {%- do statements.append({
+        'model': 'stg_crm__contacts', 'source_table': 'crm.contacts', 'record_id': 'contact_id',
+        'purpose': "'email'", 'is_granted': 'false', 'stated_at': 'coalesce(updated_at, created_at)',
+        'statement_source': "'crm:email_opt_out'", 'where': 'email_opt_out'}) -%}
+{%- endif %}
+
+with records_resolved as (
+
+    select * from {{ ref('int_identity__records_resolved') }}
+
+),
+
+{{ cdp.import_ctes(statements | map(attribute='model')) }}
+
+statements as (
+
+    {%- for statement in statements %}
+        select
+            '{{ statement.source_table }}' as source_table,
+            cast({{ statement.record_id }} as {{ dbt.type_string() }}) as record_id,
+            cast({{ statement.purpose }} as {{ dbt.type_string() }}) as purpose,
+            {{ statement.is_granted }} as is_granted,
+            {{ statement.stated_at }} as stated_at,
+            cast({{ statement.statement_source }} as {{ dbt.type_string() }}) as statement_source
+        from {{ statement.model }}
+        where {{ statement.where }}
+        {% if not loop.last %}union all{% endif %}
+    {%- else %}
+        {{ cdp.empty_select([
+            ['source_table', dbt.type_string()],
+            ['record_id', dbt.type_string()],
+            ['purpose', dbt.type_string()],
+            ['is_granted', dbt.type_boolean()],
+            ['stated_at', dbt.type_timestamp()],
+            ['statement_source', dbt.type_string()],
+        ]) }}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        records_resolved.customer_id,
+        statements.purpose,
+        statements.is_granted,
+        statements.stated_at,
+        statements.statement_source,
+        statements.source_table,
+        statements.record_id
+    from statements
+    inner join records_resolved
+        on statements.source_table = records_resolved.source_table
+        and statements.record_id = records_resolved.record_id
+    where statements.stated_at is not null
+
+)
+
+select * from final
