@@ -1,0 +1,286 @@
+{#-
+    Behavioural features of every customer as of a moment, from the events before it only, so
+    the same SQL gives today's features (customer_features) and training features as of an
+    earlier cutoff (scoring) without leakage.
+
+    events:    relation shaped like customer_events (customer_id, occurred_at, event_type,
+               event_name, channel, revenue, source_table, record_id)
+    customers: relation with the customer_id population (customers)
+    tickets:   relation shaped like stg_support__tickets, or none when support is off
+    as_of:     SQL timestamp expression (naive UTC)
+
+    Windows come from vars feature_order_windows_days and feature_visit_windows_days.
+    Sessions follow the 30-minute inactivity rule over web and app events. Email open and
+    click rates are per campaign sent: the share of campaigns sent to the customer that they
+    opened (clicked) at least once. Ticket state is as
+    of the cutoff: solved when solved before it; a rating counts once the ticket was solved.
+-#}
+{% macro customer_features_sql(events, customers, tickets, as_of) %}
+{%- set order_windows = var('feature_order_windows_days') -%}
+{%- set visit_windows = var('feature_visit_windows_days') -%}
+{%- set purchase_types = "('order_placed', 'store_purchase')" -%}
+{%- set money_types = "('order_placed', 'store_purchase', 'store_return')" -%}
+{%- set visit_types = "('page_view', 'screen_view', 'track', 'identify')" -%}
+
+with events as (
+
+    select
+        customer_id,
+        occurred_at,
+        event_type,
+        event_name,
+        channel,
+        coalesce(revenue, 0) as revenue,
+        source_table,
+        record_id
+    from {{ events }}
+    where customer_id is not null
+        and occurred_at < {{ as_of }}
+
+),
+
+population as (
+
+    select distinct customers.customer_id
+    from {{ customers }} as customers
+    inner join events
+        on customers.customer_id = events.customer_id
+
+),
+
+activity as (
+
+    select
+        customer_id,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
+        min(case when event_type in {{ purchase_types }} then occurred_at end) as first_order_at,
+        max(case when event_type in {{ purchase_types }} then occurred_at end) as last_order_at,
+        count(case when event_type in {{ purchase_types }} then 1 end) as order_count,
+        sum(case when event_type in {{ money_types }} then revenue else 0 end) as monetary_value,
+        {%- for days in order_windows %}
+        count(case when event_type in {{ purchase_types }}
+            and occurred_at >= {{ dbt.dateadd('day', -days, as_of) }} then 1 end) as orders_{{ days }}d,
+        sum(case when event_type in {{ money_types }}
+            and occurred_at >= {{ dbt.dateadd('day', -days, as_of) }} then revenue else 0 end) as revenue_{{ days }}d,
+        {%- endfor %}
+        max(case when event_type in {{ visit_types }} then occurred_at end) as last_visit_at,
+        {%- for days in visit_windows %}
+        count(case when event_type in ('page_view', 'screen_view')
+            and occurred_at >= {{ dbt.dateadd('day', -days, as_of) }} then 1 end) as page_views_{{ days }}d,
+        {%- endfor %}
+        count(case when event_type = 'email_send' then 1 end) as emails_sent,
+        count(case when event_type = 'email_open' then 1 end) as email_opens,
+        count(case when event_type = 'email_click' then 1 end) as email_clicks,
+        count(case when event_type = 'email_unsubscribe' then 1 end) as email_unsubscribes,
+        max(case when event_type = 'email_open' then occurred_at end) as last_email_open_at,
+        count(case when event_type = 'ad_click' then 1 end) as ad_clicks,
+        count(case when event_type = 'ad_click'
+            and occurred_at >= {{ dbt.dateadd('day', -30, as_of) }} then 1 end) as ad_clicks_30d,
+        count(case when event_type = 'ticket_created' then 1 end) as tickets,
+        max(case when event_type = 'ticket_created' then occurred_at end) as last_ticket_at
+    from events
+    group by customer_id
+
+),
+
+last_orders as (
+
+    select
+        customer_id,
+        revenue as last_order_value
+    from (
+        select
+            customer_id,
+            revenue,
+            row_number() over (
+                partition by customer_id order by occurred_at desc, source_table desc, record_id desc
+            ) as order_rank
+        from events
+        where event_type in {{ purchase_types }}
+    ) as ranked
+    where order_rank = 1
+
+),
+
+channel_counts as (
+
+    select
+        customer_id,
+        channel,
+        count(*) as channel_orders,
+        max(occurred_at) as last_channel_order_at
+    from events
+    where event_type in {{ purchase_types }}
+    group by customer_id, channel
+
+),
+
+favourite_channels as (
+
+    select
+        customer_id,
+        channel as favourite_channel
+    from (
+        select
+            customer_id,
+            channel,
+            row_number() over (
+                partition by customer_id order by channel_orders desc, last_channel_order_at desc, channel asc
+            ) as channel_rank
+        from channel_counts
+    ) as ranked
+    where channel_rank = 1
+
+),
+
+campaigns as (
+
+    select
+        customer_id,
+        event_name as campaign_name,
+        max(case when event_type = 'email_send' then 1 else 0 end) as was_sent,
+        max(case when event_type = 'email_open' then 1 else 0 end) as was_opened,
+        max(case when event_type = 'email_click' then 1 else 0 end) as was_clicked
+    from events
+    where event_type in ('email_send', 'email_open', 'email_click')
+        and event_name is not null
+    group by customer_id, event_name
+
+),
+
+email_rates as (
+
+    select
+        customer_id,
+        sum(was_sent) as campaigns_sent,
+        cast(sum(was_sent * was_opened) as double precision) / nullif(sum(was_sent), 0) as email_open_rate,
+        cast(sum(was_sent * was_clicked) as double precision) / nullif(sum(was_sent), 0) as email_click_rate
+    from campaigns
+    group by customer_id
+
+),
+
+visits as (
+
+    select
+        customer_id,
+        occurred_at,
+        lag(occurred_at) over (partition by customer_id order by occurred_at) as previous_at
+    from events
+    where event_type in {{ visit_types }}
+
+),
+
+session_starts as (
+
+    select
+        customer_id,
+        occurred_at as session_started_at
+    from visits
+    where previous_at is null
+        or {{ dbt.datediff('previous_at', 'occurred_at', 'second') }} > 30 * 60
+
+),
+
+sessions as (
+
+    select
+        customer_id,
+        count(*) as sessions
+        {%- for days in visit_windows %},
+        count(case when session_started_at >= {{ dbt.dateadd('day', -days, as_of) }} then 1 end)
+            as sessions_{{ days }}d
+        {%- endfor %}
+    from session_starts
+    group by customer_id
+
+),
+
+ticket_states as (
+
+    {%- if tickets %}
+    select
+        events.customer_id,
+        count(case when tickets.solved_at < {{ as_of }} then 1 end) as tickets_closed,
+        count(case when tickets.solved_at is null or tickets.solved_at >= {{ as_of }} then 1 end)
+            as tickets_open,
+        count(case when tickets.solved_at < {{ as_of }} and tickets.satisfaction_rating = 'good' then 1 end)
+            as tickets_rated_good,
+        count(case when tickets.solved_at < {{ as_of }} and tickets.satisfaction_rating = 'bad' then 1 end)
+            as tickets_rated_bad
+    from events
+    inner join {{ tickets }} as tickets
+        on events.source_table = 'support.tickets'
+        and events.record_id = cast(tickets.ticket_id as {{ dbt.type_string() }})
+    where events.event_type = 'ticket_created'
+    group by events.customer_id
+    {%- else %}
+    {{ cdp.empty_select([['customer_id', dbt.type_string()], ['tickets_closed', dbt.type_bigint()],
+        ['tickets_open', dbt.type_bigint()], ['tickets_rated_good', dbt.type_bigint()],
+        ['tickets_rated_bad', dbt.type_bigint()]]) }}
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        population.customer_id,
+        {{ as_of }} as features_as_of,
+        activity.first_seen_at,
+        {{ dbt.datediff('activity.first_seen_at', as_of, 'day') }} as tenure_days,
+        activity.first_order_at,
+        activity.last_order_at,
+        {{ dbt.datediff('activity.last_order_at', as_of, 'day') }} as days_since_last_order,
+        activity.order_count,
+        activity.monetary_value,
+        case when activity.order_count > 0 then activity.monetary_value / activity.order_count end
+            as average_order_value,
+        last_orders.last_order_value,
+        {%- for days in order_windows %}
+        activity.orders_{{ days }}d,
+        activity.revenue_{{ days }}d,
+        {%- endfor %}
+        favourite_channels.favourite_channel,
+        activity.last_visit_at,
+        {{ dbt.datediff('activity.last_visit_at', as_of, 'day') }} as days_since_last_visit,
+        coalesce(sessions.sessions, 0) as sessions,
+        {%- for days in visit_windows %}
+        coalesce(sessions.sessions_{{ days }}d, 0) as sessions_{{ days }}d,
+        activity.page_views_{{ days }}d,
+        {%- endfor %}
+        activity.emails_sent,
+        activity.email_opens,
+        activity.email_clicks,
+        coalesce(email_rates.campaigns_sent, 0) as email_campaigns_sent,
+        email_rates.email_open_rate,
+        email_rates.email_click_rate,
+        activity.email_unsubscribes,
+        {{ dbt.datediff('activity.last_email_open_at', as_of, 'day') }} as days_since_last_email_open,
+        activity.ad_clicks,
+        activity.ad_clicks_30d,
+        activity.tickets,
+        coalesce(ticket_states.tickets_open, 0) as tickets_open,
+        coalesce(ticket_states.tickets_closed, 0) as tickets_closed,
+        coalesce(ticket_states.tickets_rated_good, 0) as tickets_rated_good,
+        coalesce(ticket_states.tickets_rated_bad, 0) as tickets_rated_bad,
+        {{ dbt.datediff('activity.last_ticket_at', as_of, 'day') }} as days_since_last_ticket
+    from population
+    inner join activity
+        on population.customer_id = activity.customer_id
+    left join last_orders
+        on population.customer_id = last_orders.customer_id
+    left join favourite_channels
+        on population.customer_id = favourite_channels.customer_id
+    left join sessions
+        on population.customer_id = sessions.customer_id
+    left join ticket_states
+        on population.customer_id = ticket_states.customer_id
+    left join email_rates
+        on population.customer_id = email_rates.customer_id
+
+)
+
+select * from final
+{% endmacro %}
