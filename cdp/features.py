@@ -24,11 +24,7 @@ def features_as_of_sql(target: Target, as_of: str) -> str:
     """SQL selecting customer_features as of `as_of` (UTC, 'YYYY-MM-DD[ HH:MM[:SS]]')."""
     if not AS_OF_PATTERN.match(as_of):
         raise ConfigError(f"features as of {as_of!r}: write a UTC moment as 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'")
-    moment = "\"cast('" + as_of + "' as \" ~ dbt.type_timestamp() ~ \")\""
-    inline = (
-        "{%- set tickets = ref('stg_support__tickets') if var('support_enabled', true) else none -%}"
-        "{{ cdp.customer_features_sql(ref('customer_events'), ref('customers'), tickets, " + moment + ") }}"
-    )
+    inline = "{{ cdp.customer_features_as_of(cdp.utc_moment('" + as_of + "', 'features as of')) }}"
     completed = run_dbt(["--quiet", "compile", "--inline", inline], target=target, capture=True,
                         target_path=TARGET_PATH)
     sql = completed.stdout.strip()

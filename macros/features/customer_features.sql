@@ -7,6 +7,9 @@
                event_name, channel, revenue, source_table, record_id)
     customers: relation with the customer_id population (customers)
     tickets:   relation shaped like stg_support__tickets, or none when support is off
+    order_lines: list of {source_table, relation, order_key} for line-level sources (category,
+               line_amount), each line belonging to the event of its order
+    identifiers: relation shaped like customer_identifiers (devices first seen before as_of)
     as_of:     SQL timestamp expression (naive UTC)
 
     Windows come from vars feature_order_windows_days and feature_visit_windows_days.
@@ -15,7 +18,7 @@
     opened (clicked) at least once. Ticket state is as
     of the cutoff: solved when solved before it; a rating counts once the ticket was solved.
 -#}
-{% macro customer_features_sql(events, customers, tickets, as_of) %}
+{% macro customer_features_sql(events, customers, tickets, order_lines, identifiers, as_of) %}
 {%- set order_windows = var('feature_order_windows_days') -%}
 {%- set visit_windows = var('feature_visit_windows_days') -%}
 {%- set purchase_types = "('order_placed', 'store_purchase')" -%}
@@ -161,6 +164,71 @@ email_rates as (
 
 ),
 
+lines as (
+
+    {%- for source in order_lines %}
+        select
+            '{{ source.source_table }}' as source_table,
+            cast({{ source.order_key }} as {{ dbt.type_string() }}) as record_id,
+            category,
+            line_amount
+        from {{ source.relation }}
+        {% if not loop.last %}union all{% endif %}
+    {%- else %}
+        {{ cdp.empty_select([['source_table', dbt.type_string()], ['record_id', dbt.type_string()],
+            ['category', dbt.type_string()], ['line_amount', dbt.type_numeric()]]) }}
+    {%- endfor %}
+
+),
+
+category_spend as (
+
+    select
+        events.customer_id,
+        lines.category,
+        sum(lines.line_amount) as category_amount,
+        max(events.occurred_at) as last_category_order_at
+    from events
+    inner join lines
+        on events.source_table = lines.source_table
+        and events.record_id = lines.record_id
+    where events.event_type in {{ purchase_types }}
+        and lines.category is not null
+    group by events.customer_id, lines.category
+
+),
+
+favourite_categories as (
+
+    select
+        customer_id,
+        category as favourite_category
+    from (
+        select
+            customer_id,
+            category,
+            row_number() over (
+                partition by customer_id
+                order by category_amount desc, last_category_order_at desc, category asc
+            ) as category_rank
+        from category_spend
+    ) as ranked
+    where category_rank = 1
+
+),
+
+devices as (
+
+    select
+        customer_id,
+        count(*) as devices
+    from {{ identifiers }}
+    where identifier_type in ('device_id', 'advertising_id')
+        and first_seen_at < {{ as_of }}
+    group by customer_id
+
+),
+
 visits as (
 
     select
@@ -243,6 +311,8 @@ final as (
         activity.revenue_{{ days }}d,
         {%- endfor %}
         favourite_channels.favourite_channel,
+        favourite_categories.favourite_category,
+        coalesce(devices.devices, 0) as devices,
         activity.last_visit_at,
         {{ dbt.datediff('activity.last_visit_at', as_of, 'day') }} as days_since_last_visit,
         coalesce(sessions.sessions, 0) as sessions,
@@ -279,8 +349,43 @@ final as (
         on population.customer_id = ticket_states.customer_id
     left join email_rates
         on population.customer_id = email_rates.customer_id
+    left join favourite_categories
+        on population.customer_id = favourite_categories.customer_id
+    left join devices
+        on population.customer_id = devices.customer_id
 
 )
 
 select * from final
+{% endmacro %}
+
+
+{#- customer_features_sql over this project's models, as of `as_of` (SQL timestamp expression):
+    what the customer_features mart and cdp.features.features_as_of both run. -#}
+{% macro customer_features_as_of(as_of) %}
+    {%- set order_lines = [] -%}
+    {%- if var('shop_enabled', true) -%}
+        {%- do order_lines.append({'source_table': 'shop.orders', 'relation': ref('stg_shop__order_lines'),
+                                   'order_key': 'order_id'}) -%}
+    {%- endif -%}
+    {%- if var('pos_enabled', true) -%}
+        {%- do order_lines.append({'source_table': 'pos.transactions', 'relation': ref('stg_pos__transaction_lines'),
+                                   'order_key': 'transaction_id'}) -%}
+    {%- endif -%}
+    {{ return(cdp.customer_features_sql(
+        events=ref('customer_events'),
+        customers=ref('customers'),
+        tickets=ref('stg_support__tickets') if var('support_enabled', true) else none,
+        order_lines=order_lines,
+        identifiers=ref('customer_identifiers'),
+        as_of=as_of)) }}
+{% endmacro %}
+
+{#- SQL timestamp for a UTC moment written 'YYYY-MM-DD[ HH:MM[:SS]]'; a config error otherwise. -#}
+{% macro utc_moment(text, origin) %}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$', text | string) -%}
+        {{ exceptions.raise_compiler_error(origin ~ " '" ~ text
+            ~ "' is not a UTC moment written 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'") }}
+    {%- endif -%}
+    {{ return("cast('" ~ text ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {% endmacro %}

@@ -71,6 +71,9 @@ def test_features_today_match_an_independent_computation(built: Target):
     assert actual["customer_id"].is_unique
     assert (actual["order_count"] > 0).sum() > 0.3 * len(actual)
     assert actual["email_open_rate"].dropna().between(0, 1).all()
+    buyers = actual[actual["order_count"] > 0]
+    assert buyers["favourite_category"].notna().mean() > 0.9 and buyers["favourite_channel"].notna().all()
+    assert actual.loc[actual["order_count"] == 0, "favourite_category"].isna().all()
 
 
 def test_features_as_of_a_past_cutoff_see_nothing_after_it(built: Target):
