@@ -110,3 +110,19 @@ def test_a_ticket_solved_after_the_cutoff_was_open_at_the_cutoff(built: Target):
 def test_features_as_of_rejects_a_malformed_moment(duckdb_built: Target):
     with pytest.raises(ConfigError, match="YYYY-MM-DD"):
         features_as_of_sql(duckdb_built, "last tuesday")
+
+
+def test_audience_members_are_the_customers_meeting_the_condition_with_consent(built: Target):
+    marts = relation_schema(built, "marts")
+    members = frame(built, f"""
+        select audience_name, count(*) as n from {marts}.audience_memberships
+        where is_member group by audience_name
+    """).set_index("audience_name")["n"]
+    expected = frame(built, f"""
+        select count(*) as n from {marts}.customer_features as f
+        inner join {marts}.customer_consent as c
+            on f.customer_id = c.customer_id and c.purpose = 'email' and c.consent_status = 'granted'
+        where f.monetary_value >= 500 and f.days_since_last_order >= 180
+    """)["n"].iloc[0]
+    assert members.get("lapsed_high_value", 0) == expected > 0
+    assert set(members.index) <= {"lapsed_high_value", "engaged_non_buyers", "recent_buyers"}
