@@ -206,7 +206,9 @@ class PostgresWarehouse:
         buf.seek(0)
         if buf.getbuffer().nbytes == 0:
             return pa.table({})
-        return pacsv.read_csv(buf)
+        # Postgres writes NULL as an unquoted empty field and '' as "": keep them apart
+        options = pacsv.ConvertOptions(strings_can_be_null=True, quoted_strings_can_be_null=False)
+        return pacsv.read_csv(buf, convert_options=options)
 
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(
