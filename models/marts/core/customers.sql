@@ -1,6 +1,9 @@
-{#- One row per resolved customer: identifiers, contact details (latest value seen),
-    activity span, sources and purchases. Customers who asked to be deleted are not here
+{#- One row per resolved customer, the golden record: contact details chosen by the rules in
+    seeds/survivorship_rules.csv, identifiers, activity span, sources, purchases, lifecycle
+    stage as of the run (vars lifecycle_*_days) and current consent per purpose. Customers who asked to be deleted are not here
     (customer_deletions lists them for the CRM sync). -#}
+
+{%- set as_of = cdp.utc_moment(run_started_at.strftime('%Y-%m-%d %H:%M:%S'), 'run start') %}
 
 with customer_identifiers as (
 
@@ -14,9 +17,15 @@ records_resolved as (
 
 ),
 
-attribute_observations as (
+golden_attributes as (
 
-    select * from {{ ref('int_customers__attribute_observations') }}
+    select * from {{ ref('int_customers__golden_attributes') }}
+
+),
+
+customer_consent as (
+
+    select * from {{ ref('customer_consent') }}
 
 ),
 
@@ -105,29 +114,29 @@ deleted_customers as (
 
 ),
 
-{%- set recency_order = ['observed_at', 'source_table', 'record_id'] %}
+golden as (
 
-latest_first_name as (
-
-    {{ cdp.latest_value('attribute_observations', 'customer_id', 'first_name', recency_order) }}
-
-),
-
-latest_last_name as (
-
-    {{ cdp.latest_value('attribute_observations', 'customer_id', 'last_name', recency_order) }}
-
-),
-
-latest_email as (
-
-    {{ cdp.latest_value('attribute_observations', 'customer_id', 'email', recency_order) }}
+    select
+        customer_id,
+        max(case when attribute_name = 'first_name' then attribute_value end) as first_name,
+        max(case when attribute_name = 'last_name' then attribute_value end) as last_name,
+        max(case when attribute_name = 'email' then attribute_value end) as email,
+        max(case when attribute_name = 'phone' then attribute_value end) as phone
+    from golden_attributes
+    group by customer_id
 
 ),
 
-latest_phone as (
+consent_now as (
 
-    {{ cdp.latest_value('attribute_observations', 'customer_id', 'phone', recency_order) }}
+    select
+        customer_id,
+        {%- for purpose in var('privacy_consent_purposes') %}
+            max(case when purpose = '{{ purpose }}' then consent_status end) as {{ purpose }}_consent
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from customer_consent
+    group by customer_id
 
 ),
 
@@ -135,10 +144,10 @@ final as (
 
     select
         customer_ids.customer_id,
-        latest_first_name.first_name,
-        latest_last_name.last_name,
-        latest_email.email,
-        latest_phone.phone,
+        golden.first_name,
+        golden.last_name,
+        golden.email,
+        golden.phone,
         identifier_counts.known_identifier_count = 0 as is_anonymous,
         identifier_counts.identifier_count,
         identifier_counts.email_count,
@@ -156,7 +165,22 @@ final as (
         coalesce(purchases.order_count, 0) as order_count,
         coalesce(purchases.total_revenue, 0) as total_revenue,
         purchases.first_order_at,
-        purchases.last_order_at
+        purchases.last_order_at,
+        case
+            when identifier_counts.known_identifier_count = 0 and coalesce(purchases.order_count, 0) = 0
+                then 'anonymous'
+            when coalesce(purchases.order_count, 0) = 0 then 'prospect'
+            when purchases.first_order_at >= {{ dbt.dateadd('day', -var('lifecycle_new_days'), as_of) }} then 'new'
+            when purchases.last_order_at >= {{ dbt.dateadd('day', -var('lifecycle_active_days'), as_of) }}
+                then 'active'
+            when purchases.last_order_at >= {{ dbt.dateadd('day', -var('lifecycle_lapsed_days'), as_of) }}
+                then 'at_risk'
+            else 'lapsed'
+        end as lifecycle_stage,
+        {%- for purpose in var('privacy_consent_purposes') %}
+            coalesce(consent_now.{{ purpose }}_consent, 'unknown') as {{ purpose }}_consent,
+        {%- endfor %}
+        {{ as_of }} as lifecycle_as_of
     from customer_ids
     inner join identifier_counts
         on customer_ids.customer_id = identifier_counts.customer_id
@@ -168,14 +192,10 @@ final as (
         on customer_ids.customer_id = purchases.customer_id
     left join deleted_customers
         on customer_ids.customer_id = deleted_customers.customer_id
-    left join latest_first_name
-        on customer_ids.customer_id = latest_first_name.customer_id
-    left join latest_last_name
-        on customer_ids.customer_id = latest_last_name.customer_id
-    left join latest_email
-        on customer_ids.customer_id = latest_email.customer_id
-    left join latest_phone
-        on customer_ids.customer_id = latest_phone.customer_id
+    left join golden
+        on customer_ids.customer_id = golden.customer_id
+    left join consent_now
+        on customer_ids.customer_id = consent_now.customer_id
     where deleted_customers.customer_id is null
 
 )
