@@ -38,10 +38,7 @@ limited_nodes as (
     from components
     inner join identifiers
         on components.node_id = identifiers.node_id
-    where identifiers.identifier_type in (
-            {%- for single_type in single_types %}'{{ single_type }}'{% if not loop.last %}, {% endif %}{% endfor -%}
-            {%- if not single_types %}''{% endif -%}
-        )
+    where identifiers.identifier_type in ({{ cdp.sql_string_list(single_types) }})
 
 ),
 
