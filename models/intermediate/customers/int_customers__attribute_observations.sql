@@ -19,24 +19,7 @@ customer_identifiers as (
 
 observations as (
 
-    {%- for entry in entries %}
-
-    select
-        '{{ entry.source_table }}' as source_table,
-        cast({{ entry.record_id }} as {{ dbt.type_string() }}) as record_id,
-        {{ entry.observed_at }} as observed_at,
-        cast({{ entry.first_name }} as {{ dbt.type_string() }}) as first_name,
-        cast({{ entry.last_name }} as {{ dbt.type_string() }}) as last_name,
-        cast({{ entry.email }} as {{ dbt.type_string() }}) as email,
-        cast({{ entry.email_key }} as {{ dbt.type_string() }}) as email_key,
-        cast({{ entry.phone }} as {{ dbt.type_string() }}) as phone
-    from {{ entry.model }}
-    {% if not loop.last %}union all{% endif %}
-    {%- else %}
-
-    {{ cdp.empty_select([
-        ['source_table', dbt.type_string()],
-        ['record_id', dbt.type_string()],
+    {{ cdp.union_entries(entries, [
         ['observed_at', dbt.type_timestamp()],
         ['first_name', dbt.type_string()],
         ['last_name', dbt.type_string()],
@@ -44,7 +27,6 @@ observations as (
         ['email_key', dbt.type_string()],
         ['phone', dbt.type_string()],
     ]) }}
-    {%- endfor %}
 
 ),
 

@@ -8,7 +8,7 @@
     {%- do statements.append({
         'model': 'stg_consent__events', 'source_table': 'consent.consent_events', 'record_id': 'event_id',
         'purpose': 'purpose', 'is_granted': 'is_granted', 'stated_at': 'occurred_at',
-        'statement_source': "'consent:' || consent_source", 'where': 'true'}) -%}
+        'statement_source': "'consent:' || consent_source"}) -%}
 {%- endif -%}
 {%- if var('email_enabled', true) -%}
     {%- do statements.append({
@@ -34,27 +34,12 @@ with records_resolved as (
 
 statements as (
 
-    {%- for statement in statements %}
-        select
-            '{{ statement.source_table }}' as source_table,
-            cast({{ statement.record_id }} as {{ dbt.type_string() }}) as record_id,
-            cast({{ statement.purpose }} as {{ dbt.type_string() }}) as purpose,
-            {{ statement.is_granted }} as is_granted,
-            {{ statement.stated_at }} as stated_at,
-            cast({{ statement.statement_source }} as {{ dbt.type_string() }}) as statement_source
-        from {{ statement.model }}
-        where {{ statement.where }}
-        {% if not loop.last %}union all{% endif %}
-    {%- else %}
-        {{ cdp.empty_select([
-            ['source_table', dbt.type_string()],
-            ['record_id', dbt.type_string()],
-            ['purpose', dbt.type_string()],
-            ['is_granted', dbt.type_boolean()],
-            ['stated_at', dbt.type_timestamp()],
-            ['statement_source', dbt.type_string()],
-        ]) }}
-    {%- endfor %}
+    {{ cdp.union_entries(statements, [
+        ['purpose', dbt.type_string()],
+        ['is_granted', dbt.type_boolean()],
+        ['stated_at', dbt.type_timestamp()],
+        ['statement_source', dbt.type_string()],
+    ]) }}
 
 ),
 
