@@ -1,6 +1,24 @@
 {#- Every touchpoint in one stream, attributed to its customer (null when the record carries
     no usable identifier: a cash sale, an order placed with a placeholder email). Events of
-    customers who asked to be deleted are not here. -#}
+    customers who asked to be deleted are not here.
+
+    Incremental: a run writes only the events that are new (late ones included, however
+    late: they are found by their key, not by their time) and the events whose customer
+    changed since the last run (or any of their fields: a source
+    that corrects a record), which re-attributes a visitor's anonymous history the build
+    their identity resolves, and history moved by a merge or split. Post-hooks then remove
+    the events of customers who asked to be deleted and events whose source record is gone,
+    so an incremental run leaves the table exactly as a full refresh would. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "delete from {{ this }} where customer_id in (select customer_id from {{ ref('int_privacy__deleted_customers') }})",
+        "{{ cdp.delete_vanished_events(this, ref('int_events__unioned')) }}",
+    ],
+) }}
 
 with events as (
 
@@ -20,7 +38,7 @@ deleted_customers as (
 
 ),
 
-final as (
+attributed as (
 
     select
         events.source_table || ':' || events.record_id as event_key,
@@ -41,6 +59,41 @@ final as (
         on records_resolved.customer_id = deleted_customers.customer_id
     where deleted_customers.customer_id is null
 
+),
+
+{% if is_incremental() %}
+
+previous as (
+
+    select * from {{ this }}
+
+),
+
+final as (
+
+    select attributed.*
+    from attributed
+    left join previous
+        on attributed.event_key = previous.event_key
+    where
+        previous.event_key is null
+        or attributed.customer_id is distinct from previous.customer_id
+        or attributed.occurred_at is distinct from previous.occurred_at
+        or attributed.event_type is distinct from previous.event_type
+        or attributed.event_name is distinct from previous.event_name
+        or attributed.channel is distinct from previous.channel
+        or attributed.revenue is distinct from previous.revenue
+
 )
+
+{% else %}
+
+final as (
+
+    select * from attributed
+
+)
+
+{% endif %}
 
 select * from final

@@ -1,9 +1,10 @@
 {#- One row per resolved customer, the golden record: contact details chosen by the rules in
     seeds/survivorship_rules.csv, identifiers, activity span, sources, purchases, lifecycle
-    stage as of the run (vars lifecycle_*_days) and current consent per purpose. Customers who asked to be deleted are not here
+    stage as of the run or var features_as_of (vars lifecycle_*_days) and current consent per purpose. Customers who asked to be deleted are not here
     (customer_deletions lists them for the CRM sync). -#}
 
-{%- set as_of = cdp.utc_moment(run_started_at.strftime('%Y-%m-%d %H:%M:%S'), 'run start') %}
+{%- set as_of = cdp.utc_moment(var('features_as_of') or run_started_at.strftime('%Y-%m-%d %H:%M:%S'),
+                               'dbt_project.yml vars: features_as_of') %}
 
 with customer_identifiers as (
 
