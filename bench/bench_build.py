@@ -1,0 +1,106 @@
+"""Benchmark the whole build on DuckDB: a full build, then an incremental one after 1% new events.
+
+    python bench/bench_build.py --customers 1000000 [--seed 11] [--new-share 0.01]
+
+Generates the world into a temporary DuckDB file, runs `dbt build` (seeds, models, tests, the
+Python scoring models) and times it, then appends new events (a share of the rows of every
+event table, copied with new keys and moved one day past the end of the history, as a day of
+fresh traffic would arrive) and runs `dbt build` again, incrementally. Prints each step and one
+JSON line: rows, seconds of both builds, their ratio and the peak RSS of the dbt processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cdp.contract import load_contract  # noqa: E402
+from cdp.dbt_runner import run_dbt  # noqa: E402
+from cdp.generate import generate  # noqa: E402
+from cdp.warehouse import Target, connect, resolve_target  # noqa: E402
+
+# Event tables and their key column: the tables whose rows become customer_events.
+EVENT_TABLES = {
+    ("segment", "pages"): "id", ("segment", "tracks"): "id", ("segment", "screens"): "id",
+    ("segment", "identifies"): "id", ("email", "email_events"): "event_id", ("ads", "ad_clicks"): "click_id",
+    ("shop", "orders"): "id", ("pos", "transactions"): "transaction_id", ("support", "tickets"): "id",
+}
+
+
+def add_new_events(target: Target, share: float) -> int:
+    """Copy `share` of every event table's rows with new keys, one day later; returns rows added."""
+    contract = load_contract()
+    warehouse = connect(target)
+    added = 0
+    try:
+        for (source, table), key in EVENT_TABLES.items():
+            raw = contract[source][table]
+            relation = f'"{raw.schema}"."{raw.identifier}"'
+            columns = []
+            for column in raw.columns:
+                name = f'"{column.name}"'
+                if column.name == key and column.data_type == "bigint":
+                    columns.append(f"{name} + (select max({name}) from {relation}) as {name}")
+                elif column.name == key:
+                    columns.append(f"{name} || '-bench-new' as {name}")
+                elif column.data_type == "timestamptz":
+                    columns.append(f"{name} + interval 1 day as {name}")
+                else:
+                    columns.append(name)
+            before = warehouse.query(f"select count(*) from {relation}")[0][0]
+            warehouse.execute(
+                f"insert into {relation} select {', '.join(columns)} from {relation} "
+                f"using sample {share * 100:.4f} percent (bernoulli, 7)"
+            )
+            added += warehouse.query(f"select count(*) from {relation}")[0][0] - before
+    finally:
+        warehouse.close()
+    return added
+
+
+def timed_build(target: Target, label: str) -> float:
+    print(f"{label} ...", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    run_dbt(["build"], target=target, target_path=str(Path(target.duckdb_path).parent / "target"))
+    seconds = time.perf_counter() - start
+    print(f"{label}: {seconds:.1f} s", file=sys.stderr, flush=True)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--new-share", type=float, default=0.01, help="Share of event rows added before the "
+                                                                      "incremental build.")
+    parser.add_argument("--dir", default=None, help="Folder for the DuckDB file (default: a temporary one).")
+    args = parser.parse_args(argv)
+    folder = Path(args.dir or tempfile.mkdtemp(prefix="cdp-bench-build-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    target = dataclasses.replace(resolve_target("dev"), duckdb_path=folder / "cdp.duckdb")
+    summary = generate(customers=args.customers, seed=args.seed, target=target)
+    raw_rows = sum(summary.rows.values())
+    full = timed_build(target, f"full build of {args.customers:,} customers ({raw_rows:,} raw rows)")
+    added = add_new_events(target, args.new_share)
+    incremental = timed_build(target, f"incremental build after {added:,} new event rows")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({
+        "customers": args.customers, "raw_rows": raw_rows, "new_event_rows": added,
+        "full_build_seconds": round(full, 1), "incremental_build_seconds": round(incremental, 1),
+        "incremental_over_full": round(incremental / full, 3), "peak_rss_mb": round(peak),
+        "duckdb_file": str(target.duckdb_path),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
