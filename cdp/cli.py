@@ -109,6 +109,39 @@ def eval_matching(input_path: str | None, dataset: str | None, vs_splink: bool, 
     click.echo(json.dumps(eval_matching_main(input_path, dataset, vs_splink, target_name, threshold)))
 
 
+@main.command("eval-clv")
+@click.option("--transactions", "path", required=True, help="CSV (comma/tab/semicolon/whitespace) or parquet log.")
+@click.option("--customer-column", required=True, help="Customer id column (a headerless CSV: 1-based position).")
+@click.option("--date-column", required=True, help="Purchase date or timestamp column.")
+@click.option("--amount-column", required=True, help="Spend column (non-negative).")
+@click.option("--calibration-end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Last day of the calibration period; later purchases are the holdout.")
+@click.option("--date-format", default=None, help="strptime format of the dates, e.g. %Y%m%d (default: inferred).")
+@click.option("--sep", type=click.Choice(["auto", "comma", "semicolon", "tab", "whitespace"]), default="auto",
+              show_default=True, help="CSV separator.")
+def eval_clv(path: str, customer_column: str, date_column: str, amount_column: str, calibration_end,
+             date_format: str | None, sep: str) -> None:
+    """Fit BG/NBD + Gamma-Gamma on a transaction log and score the holdout forecast."""
+    from cdp.clv_eval import eval_clv as run_eval_clv
+
+    result = run_eval_clv(path, customer_column, date_column, amount_column, f"{calibration_end:%Y-%m-%d}",
+                          date_format=date_format, sep=sep)
+    click.echo(f"customers           {result['customers']:,} ({result['repeat_buyers']:,} repeat buyers) "
+               f"calibrated to {result['calibration_end']}")
+    click.echo(f"BG/NBD              r {result['r']:.4f}  alpha {result['alpha']:.4f}  a {result['a']:.4f}  "
+               f"b {result['b']:.4f}  log-likelihood {result['log_likelihood']:.2f}")
+    click.echo(f"Gamma-Gamma         p {result['p']:.4f}  q {result['q']:.4f}  gamma {result['gamma']:.4f}  "
+               f"({result['zero_spend_repeat_buyers']} zero-spend repeat buyers left out)")
+    if result["holdout_actual"] is not None:
+        error = "n/a" if result["holdout_error"] is None else f"{result['holdout_error']:+.2%}"
+        click.echo(f"holdout             to {result['observation_end']} ({result['holdout_weeks']:.1f} weeks): "
+                   f"actual {result['holdout_actual']:,} repeat purchases, forecast {result['holdout_forecast']:,.1f} "
+                   f"(unconditional {result['holdout_forecast_unconditional']:,.1f}), error {error}")
+    else:
+        click.echo("holdout             none: the log ends on or before the calibration end")
+    click.echo(json.dumps(result))
+
+
 @main.command()
 @click.argument("name", type=click.Choice(["hubspot"]))
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send nothing.")

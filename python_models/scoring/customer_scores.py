@@ -1,0 +1,15 @@
+"""Every predictive score per customer, long format (DuckDB; on Postgres `cdp score` runs the
+same functions). Scores with the models model_evaluations fitted: nothing is trained here."""
+
+from cdp.scoring.clv import clv_score_frame
+from cdp.scoring.customer_scores import assemble_customer_scores
+from cdp.scoring.propensity import current_population, score_models, trained_from_evaluations
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    trained = trained_from_evaluations(dbt.ref("model_evaluations").df())
+    current = current_population(dbt.ref("int_scoring__features_current").df(), dbt.ref("customers").df())
+    reference_at = dbt.ref("int_scoring__cutoffs").df()["reference_at"].iloc[0]
+    frames = [*score_models(trained, current), clv_score_frame(dbt.ref("customer_clv").df())]
+    return assemble_customer_scores(frames, scored_at=reference_at)

@@ -1,0 +1,14 @@
+"""Next best action per known customer from customer_scores, features and consent (DuckDB; on
+Postgres `cdp score` runs the same function)."""
+
+from cdp.scoring.next_best_action import next_best_actions
+from cdp.scoring.propensity import current_population
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    current = current_population(dbt.ref("int_scoring__features_current").df(), dbt.ref("customers").df())
+    scores = dbt.ref("customer_scores").df()
+    consent = dbt.ref("customer_consent").df()
+    reference_at = dbt.ref("int_scoring__cutoffs").df()["reference_at"].iloc[0]
+    return next_best_actions(current, scores, consent, scored_at=reference_at)
