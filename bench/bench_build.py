@@ -6,7 +6,9 @@ Generates the world into a temporary DuckDB file, runs `dbt build` (seeds, model
 Python scoring models) and times it, then appends new events (a share of the rows of every
 event table, copied with new keys and moved one day past the end of the history, as a day of
 fresh traffic would arrive) and runs `dbt build` again, incrementally. Prints each step and one
-JSON line: rows, seconds of both builds, their ratio and the peak RSS of the dbt processes.
+JSON line: rows, seconds of both builds, their ratio, the peak RSS of the dbt processes, and
+the seconds the Python scoring models (lifetime value, churn, propensity, next best action,
+RFM) took inside the full build.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from cdp.contract import load_contract  # noqa: E402
 from cdp.dbt_runner import run_dbt  # noqa: E402
 from cdp.generate import generate  # noqa: E402
-from cdp.warehouse import Target, connect, resolve_target  # noqa: E402
+from cdp.warehouse import Target, connect, relation_schema, resolve_target  # noqa: E402
 
 # Event tables and their key column: the tables whose rows become customer_events.
 EVENT_TABLES = {
@@ -67,13 +69,23 @@ def add_new_events(target: Target, share: float) -> int:
     return added
 
 
-def timed_build(target: Target, label: str) -> float:
+def timed_build(target: Target, label: str) -> tuple[float, dict[str, float]]:
+    """Seconds of `dbt build`, and of each Python (scoring) model in it, from dbt's run results."""
     print(f"{label} ...", file=sys.stderr, flush=True)
+    artefacts = Path(target.duckdb_path).parent / "target"
     start = time.perf_counter()
-    run_dbt(["build"], target=target, target_path=str(Path(target.duckdb_path).parent / "target"))
+    run_dbt(["build"], target=target, target_path=str(artefacts))
     seconds = time.perf_counter() - start
-    print(f"{label}: {seconds:.1f} s", file=sys.stderr, flush=True)
-    return seconds
+    results = json.loads((artefacts / "run_results.json").read_text())["results"]
+    manifest = json.loads((artefacts / "manifest.json").read_text())["nodes"]
+    scoring = {
+        result["unique_id"].split(".")[-1]: round(result["execution_time"], 1)
+        for result in results
+        if manifest.get(result["unique_id"], {}).get("language") == "python"
+    }
+    print(f"{label}: {seconds:.1f} s (Python scoring models {sum(scoring.values()):.1f} s: {scoring})",
+          file=sys.stderr, flush=True)
+    return seconds, scoring
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,14 +101,23 @@ def main(argv: list[str] | None = None) -> int:
     target = dataclasses.replace(resolve_target("dev"), duckdb_path=folder / "cdp.duckdb")
     summary = generate(customers=args.customers, seed=args.seed, target=target)
     raw_rows = sum(summary.rows.values())
-    full = timed_build(target, f"full build of {args.customers:,} customers ({raw_rows:,} raw rows)")
+    full, scoring = timed_build(target, f"full build of {args.customers:,} customers ({raw_rows:,} raw rows)")
     added = add_new_events(target, args.new_share)
-    incremental = timed_build(target, f"incremental build after {added:,} new event rows")
+    incremental, _ = timed_build(target, f"incremental build after {added:,} new event rows")
+    marts = relation_schema(target, "marts")
+    warehouse = connect(target, read_only=True)
+    try:
+        scored = warehouse.query(f"select count(distinct customer_id) from {marts}.customer_scores")[0][0]
+        customers = warehouse.query(f"select count(*) from {marts}.customers")[0][0]
+    finally:
+        warehouse.close()
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({
         "customers": args.customers, "raw_rows": raw_rows, "new_event_rows": added,
         "full_build_seconds": round(full, 1), "incremental_build_seconds": round(incremental, 1),
         "incremental_over_full": round(incremental / full, 3), "peak_rss_mb": round(peak),
+        "resolved_customers": customers, "scored_customers": scored,
+        "scoring_seconds": round(sum(scoring.values()), 1), "scoring_models_seconds": scoring,
         "duckdb_file": str(target.duckdb_path),
     }))
     return 0
