@@ -30,6 +30,10 @@ demo: install
 	@echo "  cdp_marts.customers              one row per resolved customer"
 	@echo "  cdp_marts.customer_events        every touchpoint with its customer_id"
 	@echo "  cdp_marts.customer_rfm_scores    RFM score per buying customer"
+	@echo "  cdp_marts.customer_clv           lifetime value, probability alive (BG/NBD + Gamma-Gamma)"
+	@echo "  cdp_marts.customer_scores        churn, purchase propensity and lifetime value per customer"
+	@echo "  cdp_marts.model_evaluations      how well each model did on a time-split holdout"
+	@echo "  cdp_marts.next_best_action       what to do next per customer, respecting consent"
 	@echo "  cdp_marts.customer_features      behavioural features as of this run"
 	@echo "  cdp_marts.customer_consent       consent per customer and purpose"
 	@echo "  cdp_marts.audience_memberships   who is in which audience, since when"
@@ -56,6 +60,8 @@ bench: install
 	$(BIN)/python bench/bench_generate.py --customers $(BENCH_CUSTOMERS)
 	$(BIN)/python bench/bench_components.py --edges $(BENCH_EDGES)
 	$(BIN)/python bench/bench_matching.py --customers $(BENCH_MATCHING_CUSTOMERS)
+	$(BIN)/python bench/bench_clv.py
+	$(BIN)/python bench/bench_build.py --customers $(BENCH_CUSTOMERS)
 
 clean:
 	rm -rf target logs warehouse/*.duckdb warehouse/*.wal
