@@ -143,29 +143,51 @@ def eval_clv(path: str, customer_column: str, date_column: str, amount_column: s
 
 
 @main.command()
-@click.argument("name", type=click.Choice(["hubspot"]))
-@click.option("--dry-run", is_flag=True, help="Print what would be sent; send nothing.")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True,
+              help="Print the plan (counts per operation, sample rows); send and write nothing.")
+@click.option("--full-resync", is_flag=True, help="Send every valid row, changed or not.")
 @click.option("--sample", type=click.IntRange(min=0), default=5, show_default=True, help="Sample rows to print.")
+@click.option("--config", "config_path", default=None, help="Sync definitions file (default: syncs.yml).")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @TARGET_OPTION
-def sync(name: str, dry_run: bool, sample: int, target_name: str | None) -> None:
-    """Send a sync model to its CRM (reverse ETL)."""
-    from cdp.sync.plan import SYNCS, plan_sync
+def sync(name: str, dry_run: bool, full_resync: bool, sample: int, config_path: str | None, quiet: bool,
+         target_name: str | None) -> None:
+    """Send a sync model to its CRM (reverse ETL), as defined in syncs.yml."""
+    from cdp.sync.config import load_syncs
+    from cdp.sync.engine import RunOptions, run_sync
 
-    if not dry_run:
-        raise click.UsageError("only --dry-run is available yet: sending to the CRM is not built")
-    warehouse = connect(resolve_target(target_name), read_only=True)
+    definition = load_syncs(config_path).get(name)
+    target = resolve_target(target_name)
+    warehouse = connect(target, read_only=dry_run and target.type == "duckdb")
     try:
-        plan = plan_sync(warehouse, SYNCS[name], sample_size=sample)
+        summary = run_sync(warehouse, definition, RunOptions(dry_run=dry_run, full_resync=full_resync,
+                                                             sample_size=sample, progress=not quiet))
     finally:
         warehouse.close()
-    click.echo(f"sync {plan.sync}: {plan.rows:,} rows of the model -> {plan.destination} {plan.object_type}")
-    click.echo(f"  upsert {plan.upserts:,} records by {plan.match_key} in {plan.batches:,} batches")
-    click.echo(f"  delete {plan.deletes:,} records of customers who asked to be deleted (customer_deletions)")
-    click.echo(f"  invalid rows (null or duplicate {plan.match_key}): {plan.invalid_rows:,}")
-    click.echo(f"  properties: {', '.join(plan.properties)}")
-    for row in plan.sample:
+    verb = "would" if dry_run else "did"
+    click.echo(f"sync {definition.name}: {summary.model_rows:,} rows of {definition.model} -> "
+               f"{definition.destination} {definition.object_type} ({definition.mode}, match "
+               f"{definition.match_column} -> {definition.match_field})")
+    click.echo(f"  upsert   {summary.planned:,} ({verb} send; batches of {definition.batch_size})"
+               + ("" if dry_run else f": {summary.succeeded:,} confirmed, {summary.failed:,} failed"))
+    click.echo(f"  unchanged {summary.unchanged:,}")
+    click.echo(f"  skipped  {summary.skipped:,} {json.dumps(summary.skip_reasons)}")
+    click.echo(f"  invalid  {summary.invalid:,} {json.dumps(summary.invalid_reasons)}")
+    click.echo(f"  delete   {summary.deletes_planned:,} (customer_deletions)"
+               + ("" if dry_run else f": {summary.deleted:,} confirmed, {summary.delete_failed:,} failed"))
+    if definition.mode == "mirror":
+        click.echo(f"  archive  {summary.archives_planned:,} (created by this sync, gone from the model)")
+    for row in summary.sample:
         click.echo(f"  sample: {json.dumps(row, default=str)}")
-    click.echo(plan.summary_json())
+    if summary.error:
+        click.echo(f"  error: {summary.error}", err=True)
+    batch_size = min(definition.batch_size, 100) if definition.destination == "hubspot" else definition.batch_size
+    click.echo(json.dumps({**summary.to_dict(), "destination": definition.destination,
+                           "object_type": definition.object_type, "match_key": definition.match_field,
+                           "upserts": summary.planned, "batches": -(-summary.planned // batch_size)}, default=str))
+    if summary.status == "failed":
+        sys.exit(1)
 
 
 def run() -> None:

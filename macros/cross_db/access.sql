@@ -4,7 +4,9 @@
     and access_sync_role. Each run (tables are rebuilt, so grants are too) gives those roles
     usage on the marts schema and select on exactly those relations, and takes every other
     table privilege in that schema away from them. Raw, staging and intermediate schemas are
-    never granted. Relations not built (a model selected out) are skipped. With var access_create_roles the roles are created (LOGIN, no password:
+    never granted. Relations not built (a model selected out) are skipped. The sync role also
+    owns its working schema, <target schema>_sync (sync state, suppression list, run logs),
+    created here when missing. With var access_create_roles the roles are created (LOGIN, no password:
     set one, or let your identity provider own them) when missing. DuckDB has no roles:
     nothing happens there.
 -#}
@@ -53,5 +55,11 @@
             {%- do statements.append('grant select on ' ~ relation ~ ' to ' ~ adapter.quote(role)) -%}
         {%- endfor -%}
     {%- endfor -%}
+    {%- set sync_schema = adapter.quote(target.schema ~ '_sync') -%}
+    {%- set sync_role = adapter.quote(roles['sync']) -%}
+    {%- do statements.append('create schema if not exists ' ~ sync_schema) -%}
+    {%- do statements.append('grant usage, create on schema ' ~ sync_schema ~ ' to ' ~ sync_role) -%}
+    {%- do statements.append('grant select, insert, update, delete on all tables in schema ' ~ sync_schema
+        ~ ' to ' ~ sync_role) -%}
     {{ return(statements | join(';\n')) }}
 {% endmacro %}

@@ -297,14 +297,14 @@ final as (
         population.customer_id,
         {{ as_of }} as features_as_of,
         activity.first_seen_at,
-        {{ dbt.datediff('activity.first_seen_at', as_of, 'day') }} as tenure_days,
+        cast({{ dbt.datediff('activity.first_seen_at', as_of, 'day') }} as bigint) as tenure_days,
         activity.first_order_at,
         activity.last_order_at,
-        {{ dbt.datediff('activity.last_order_at', as_of, 'day') }} as days_since_last_order,
+        cast({{ dbt.datediff('activity.last_order_at', as_of, 'day') }} as bigint) as days_since_last_order,
         activity.order_count,
         activity.monetary_value,
-        case when activity.order_count > 0 then activity.monetary_value / activity.order_count end
-            as average_order_value,
+        cast(case when activity.order_count > 0 then activity.monetary_value / activity.order_count end
+            as double precision) as average_order_value,
         last_orders.last_order_value,
         {%- for days in order_windows %}
         activity.orders_{{ days }}d,
@@ -314,7 +314,7 @@ final as (
         favourite_categories.favourite_category,
         coalesce(devices.devices, 0) as devices,
         activity.last_visit_at,
-        {{ dbt.datediff('activity.last_visit_at', as_of, 'day') }} as days_since_last_visit,
+        cast({{ dbt.datediff('activity.last_visit_at', as_of, 'day') }} as bigint) as days_since_last_visit,
         coalesce(sessions.sessions, 0) as sessions,
         {%- for days in visit_windows %}
         coalesce(sessions.sessions_{{ days }}d, 0) as sessions_{{ days }}d,
@@ -323,11 +323,11 @@ final as (
         activity.emails_sent,
         activity.email_opens,
         activity.email_clicks,
-        coalesce(email_rates.campaigns_sent, 0) as email_campaigns_sent,
+        cast(coalesce(email_rates.campaigns_sent, 0) as bigint) as email_campaigns_sent,
         email_rates.email_open_rate,
         email_rates.email_click_rate,
         activity.email_unsubscribes,
-        {{ dbt.datediff('activity.last_email_open_at', as_of, 'day') }} as days_since_last_email_open,
+        cast({{ dbt.datediff('activity.last_email_open_at', as_of, 'day') }} as bigint) as days_since_last_email_open,
         activity.ad_clicks,
         activity.ad_clicks_30d,
         activity.tickets,
@@ -335,7 +335,7 @@ final as (
         coalesce(ticket_states.tickets_closed, 0) as tickets_closed,
         coalesce(ticket_states.tickets_rated_good, 0) as tickets_rated_good,
         coalesce(ticket_states.tickets_rated_bad, 0) as tickets_rated_bad,
-        {{ dbt.datediff('activity.last_ticket_at', as_of, 'day') }} as days_since_last_ticket
+        cast({{ dbt.datediff('activity.last_ticket_at', as_of, 'day') }} as bigint) as days_since_last_ticket
     from population
     inner join activity
         on population.customer_id = activity.customer_id

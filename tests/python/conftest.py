@@ -7,6 +7,7 @@ when CI=true they must run, so an unreachable server fails them instead of skipp
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
@@ -60,13 +61,22 @@ def duckdb_target(tmp_path_factory: pytest.TempPathFactory) -> Target:
     return dataclasses.replace(resolve_target("dev"), duckdb_path=path)
 
 
+@contextlib.contextmanager
+def throwaway_pg_target(prefix: str) -> Iterator[Target]:
+    """A Postgres target on a new database named <prefix>_<random>, dropped afterwards."""
+    base = require_postgres()
+    target = dataclasses.replace(base, pg_database=f"{prefix}_{uuid.uuid4().hex[:10]}")
+    ensure_pg_database(target)
+    try:
+        yield target
+    finally:
+        drop_pg_database(target)
+
+
 @pytest.fixture(scope="session")
 def pg_target() -> Iterator[Target]:
-    base = require_postgres()
-    target = dataclasses.replace(base, pg_database=f"cdp_test_{uuid.uuid4().hex[:10]}")
-    ensure_pg_database(target)
-    yield target
-    drop_pg_database(target)
+    with throwaway_pg_target("cdp_test") as target:
+        yield target
 
 
 @pytest.fixture(scope="session")

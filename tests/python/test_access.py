@@ -61,3 +61,28 @@ def test_sync_role_reads_only_the_sync_models(pg_built: Target):
     for relation in (f"{marts}.customers", f"{marts}.customer_features", f"{marts}.customer_profiles_masked",
                      f"{relation_schema(pg_built, 'intermediate')}.int_identity__customer_ids", "raw_crm.contacts"):
         assert refused(pg_built, SYNC_ROLE, f"select 1 from {relation} limit 1"), relation
+
+
+def test_sync_role_runs_the_hubspot_sync_with_its_own_state(pg_built: Target):
+    """The sync runs as the sync role: it reads the sync models and consent, and keeps its state,
+    suppression list and run logs in <schema>_sync, which the role may write."""
+    from cdp.sync.config import load_syncs
+    from cdp.sync.engine import RunOptions, run_sync
+    from cdp.warehouse import connect
+    from tests.python.test_sync_engine import destination_factory
+    from tests.servers.hubspot_server import HubSpotServer
+
+    marts = relation_schema(pg_built, "marts")
+    for mart in ("crm_salesforce_contacts", "customer_consent"):
+        assert read_as(pg_built, SYNC_ROLE, f"select count(*) from {marts}.{mart}")[0][0] > 0, mart
+    sync = load_syncs().get("hubspot")
+    with HubSpotServer(rate_limit_max=100, rate_limit_interval=1.0) as server:
+        warehouse = connect(dataclasses.replace(pg_built, pg_user=SYNC_ROLE, pg_password=""))
+        try:
+            summary = run_sync(warehouse, sync, RunOptions(progress=False), destination_factory(server))
+            assert summary.status == "succeeded" and summary.succeeded > 0, summary
+            runs = warehouse.query(f"select count(*) from {relation_schema(pg_built, 'sync')}.sync_runs")[0][0]
+            assert runs >= 1
+        finally:
+            warehouse.close()
+        assert len(server.contacts_by_email()) == summary.succeeded

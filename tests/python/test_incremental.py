@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -21,8 +20,8 @@ import pytest
 
 from cdp.dbt_runner import run_dbt
 from cdp.generate import generate
-from cdp.warehouse import Target, connect, ensure_pg_database, relation_schema, resolve_target
-from tests.python.conftest import drop_pg_database, require_postgres
+from cdp.warehouse import Target, connect, relation_schema, resolve_target
+from tests.python.conftest import throwaway_pg_target
 from tests.python.raw_rows import delete_rows, insert_rows, ts
 
 AS_OF = "2026-11-01 00:00:00"
@@ -147,13 +146,8 @@ def duckdb_scenario(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @pytest.fixture(scope="module")
 def postgres_scenario() -> Iterator[dict]:
-    base = require_postgres()
-    target = dataclasses.replace(base, pg_database=f"cdp_incr_{uuid.uuid4().hex[:10]}")
-    ensure_pg_database(target)
-    try:
+    with throwaway_pg_target("cdp_incr") as target:
         yield {"target": target, **scenario(target)}
-    finally:
-        drop_pg_database(target)
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
