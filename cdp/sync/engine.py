@@ -11,6 +11,14 @@
    a killed run loses at most its in-flight batches, whose rows the next run sends again
    (upserts are idempotent by key).
 4. mirror mode then archives the records this sync created whose keys left the model.
+
+update_only mode sends the same rows through Destination.send_updates, which updates the
+records the CRM holds and creates none. A key the CRM does not hold comes back missing: the
+row is counted as skipped `not_in_destination` (not failed, not retried) and the state keeps
+its hash with last_result 'not_in_destination', so the plan skips it while the row stays the
+same and checks the CRM again as soon as it changes (or with --full-resync). A record created
+in the CRM later is therefore picked up at the row's next change, not before; run
+--full-resync to look every such key up again.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from typing import Any, TextIO
 
 from cdp.sync import state
 from cdp.sync.config import SyncConfig, check_against_columns
-from cdp.sync.destinations.base import Destination, DestinationError, Record, RecordResult
+from cdp.sync.destinations.base import NOT_IN_DESTINATION, Destination, DestinationError, Record, RecordResult
 from cdp.warehouse import ConfigError, Warehouse, relation_schema
 
 PLAN_TABLE = "cdp_sync_plan"
@@ -129,6 +137,9 @@ def plan_sql(sync: SyncConfig, model_schema: str, state_relation: str, suppressi
     consent_reason = _lit(f"no {sync.consent.describe()}" if sync.consent else "")
     name = _lit(sync.name)
     unchanged = "false" if full_resync else "sync_state.synced_hash = keyed.fields_hash"
+    # update_only: a key the CRM did not hold is looked up again only once its row changed
+    not_held = ("false" if full_resync or sync.mode != "update_only" else
+                f"sync_state.last_result = {_lit(NOT_IN_DESTINATION)} and sync_state.fields_hash = keyed.fields_hash")
     return f"""
         with source_rows as (
             select
@@ -160,6 +171,7 @@ def plan_sql(sync: SyncConfig, model_schema: str, state_relation: str, suppressi
                     when suppressed_keys.record_key is not null or suppressed_customers.customer_id is not null
                         then 'skip'
                     when not keyed.has_consent then 'skip'
+                    when {not_held} then 'skip'
                     when {unchanged} then 'unchanged'
                     else 'upsert'
                 end as action,
@@ -169,8 +181,10 @@ def plan_sql(sync: SyncConfig, model_schema: str, state_relation: str, suppressi
                     when suppressed_keys.record_key is not null or suppressed_customers.customer_id is not null
                         then 'suppressed: the person asked to be deleted'
                     when not keyed.has_consent then {consent_reason}
+                    when {not_held} then {_lit(NOT_IN_DESTINATION)}
                     when sync_state.record_key is null then 'new'
                     when sync_state.last_result = 'failed' then 'failed before'
+                    when sync_state.last_result = {_lit(NOT_IN_DESTINATION)} then 'changed, not in the CRM before'
                     when sync_state.synced_hash is null then 'never confirmed'
                     when sync_state.synced_hash <> keyed.fields_hash then 'changed'
                     else 'resync'
@@ -245,11 +259,10 @@ class SyncEngine:
                               f"{self.model_schema}.{DELETIONS_MODEL} does not exist (build the project first)")
 
     def _check_destination(self, destination: Destination) -> None:
-        if self.sync.mode == "update_only":
+        if self.sync.mode == "update_only" and not callable(getattr(destination, "send_updates", None)):
             raise ConfigError(
-                f"{self.sync.source}: sync {self.sync.name!r}: key 'mode': value 'update_only' is not supported yet: "
-                "it needs the destination to read which records exist before sending (not in the Destination "
-                "interface); use upsert or mirror")
+                f"{self.sync.source}: sync {self.sync.name!r}: key 'mode': value 'update_only' needs a destination "
+                f"that can update without creating (send_updates); {destination.name} cannot")
         if self.sync.mode == "mirror" and not hasattr(destination, "send_archives"):
             raise ConfigError(
                 f"{self.sync.source}: sync {self.sync.name!r}: key 'mode': value 'mirror' needs a destination that "
@@ -393,6 +406,9 @@ class SyncEngine:
         self._upsert(summary)
         if archives:
             self._archive(archives, summary)
+        if wh.target.type == "postgres" and (summary.sent or summary.deleted or summary.archived):
+            # fresh statistics, so that the next run's plan joins the state table by hash
+            wh.execute(f"analyze {_q(self.schema)}.{_q(state.STATE)}")
 
     def _run_row(self, summary: RunSummary, started_at: Any) -> dict[str, Any]:
         return {"run_id": summary.run_id, "sync_name": self.sync.name, "destination": self.sync.destination,
@@ -509,6 +525,7 @@ class SyncEngine:
                 self._record_batch(summary, rows, results)
                 progress.advance(len(rows))
 
+        send = destination.send_updates if sync.mode == "update_only" else destination.send_upserts
         with ThreadPoolExecutor(max_workers=max(1, self.options.workers)) as pool:
             batch: list[tuple] = []
 
@@ -519,7 +536,7 @@ class SyncEngine:
                     fields = {m.field: v for m, v in zip(sync.fields, values, strict=True)
                               if v is not None or m.send_nulls}
                     records.append(Record(key=row[0], fields=fields))
-                in_flight[pool.submit(destination.send_upserts, sync.match_field, records)] = rows
+                in_flight[pool.submit(send, sync.match_field, records)] = rows
 
             for page in self._pages():
                 for row in page:
@@ -550,10 +567,24 @@ class SyncEngine:
         by_key = {r.key: r for r in results}
         state_rows, result_rows = [], []
         summary.sent += len(rows)
+        operation = "update" if self.sync.mode == "update_only" else "upsert"
         for row in rows:
             key, fields_hash, dest_id, created_before, attempts, failures, synced_hash, succeeded_at = row[:8]
             result = by_key.get(key) or RecordResult(key=key, ok=False, error="the destination returned no result")
             ok = result.ok
+            if result.missing and not ok:
+                # update_only and the CRM holds no such record: skipped, remembered by hash, not retried
+                summary.skipped += 1
+                summary.skip_reasons[NOT_IN_DESTINATION] = summary.skip_reasons.get(NOT_IN_DESTINATION, 0) + 1
+                state_rows.append({
+                    "sync_name": self.sync.name, "record_key": key, "fields_hash": fields_hash, "synced_hash": None,
+                    "last_result": NOT_IN_DESTINATION, "last_error": result.error, "destination_id": None,
+                    "created_by_sync": bool(created_before), "attempts": int(attempts or 0) + 1,
+                    "consecutive_failures": 0, "last_attempted_at": at, "last_succeeded_at": succeeded_at,
+                    "last_run_id": summary.run_id,
+                })
+                result_rows.append(self._result_row(summary, result, "skip", at))
+                continue
             if ok:
                 summary.succeeded += 1
                 summary.created += 1 if result.created else 0
@@ -569,7 +600,7 @@ class SyncEngine:
                 "last_attempted_at": at, "last_succeeded_at": at if ok else succeeded_at,
                 "last_run_id": summary.run_id,
             })
-            result_rows.append(self._result_row(summary, result, "upsert", at))
+            result_rows.append(self._result_row(summary, result, operation, at))
         state.replace_rows(self.warehouse, self.schema, state.STATE, self.sync.name, state_rows,
                            extra=[(state.ROW_RESULTS, result_rows)])
 

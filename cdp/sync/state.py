@@ -28,7 +28,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("sync_name", pa.string()), ("record_key", pa.string()),
         ("fields_hash", pa.string()),        # hash of the mapped fields last attempted
         ("synced_hash", pa.string()),        # hash the destination last confirmed (null: never)
-        ("last_result", pa.string()),        # ok | failed | deleted | archived
+        ("last_result", pa.string()),        # ok | failed | deleted | archived | not_in_destination
+                                             # (update_only: the CRM held no such record; fields_hash
+                                             # is the row then, re-checked when the row changes)
         ("last_error", pa.string()),
         ("destination_id", pa.string()),
         ("created_by_sync", pa.bool_()),     # the destination said this sync created the record
@@ -57,7 +59,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
     ROW_RESULTS: pa.schema([
         ("run_id", pa.string()), ("sync_name", pa.string()), ("record_key", pa.string()),
-        ("operation", pa.string()),          # upsert | delete | archive | invalid
+        ("operation", pa.string()),          # upsert | update | skip | delete | archive | invalid
+                                             # (skip: update_only found no such record in the CRM)
         ("ok", pa.bool_()), ("error", pa.string()), ("destination_id", pa.string()),
         ("created", pa.bool_()), ("recorded_at", TS),
     ]),

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cdp.sync.config import load_syncs, parse_sync
+from cdp.sync.destinations.base import Record
 from cdp.sync.destinations.hubspot import HubSpotContacts, HubSpotSettings
 from cdp.sync.engine import RunOptions, RunSummary, run_sync
 from cdp.warehouse import PROJECT_DIR, ConfigError, Target, Warehouse, connect, resolve_target
@@ -217,11 +218,102 @@ def test_missing_token_is_a_config_error():
         HubSpotSettings.from_env({})
 
 
-def test_update_only_is_rejected_clearly(duckdb_wh: Warehouse, server: HubSpotServer):
+class _UpsertOnly:
+    """A destination without send_updates."""
+
+    name = "upsert-only"
+    max_batch_size = 100
+
+    def ensure_fields(self, fields):
+        pass
+
+    def send_upserts(self, match_key, records):
+        raise AssertionError("must not be called")
+
+    def send_deletes(self, match_key, keys):
+        raise AssertionError("must not be called")
+
+
+def test_update_only_needs_a_destination_that_can_update(duckdb_wh: Warehouse, server: HubSpotServer):
     make_world(duckdb_wh, rows=20)
-    with pytest.raises(ConfigError, match="'mode': value 'update_only' is not supported yet"):
-        run(duckdb_wh, server, sync=hubspot_sync(mode="update_only"))
-    assert server.stats.upsert_inputs == 0
+    with pytest.raises(ConfigError, match=r"'mode': value 'update_only' needs a destination .* upsert-only cannot"):
+        run(duckdb_wh, server, sync=hubspot_sync(mode="update_only"), factory=lambda sync: _UpsertOnly())
+    assert server.stats.requests == 0
+
+
+def seed_crm(server: HubSpotServer, emails, firstname: str = "CRM") -> None:
+    """Contacts someone else created in HubSpot (not this sync)."""
+    dest = destination_factory(server)(hubspot_sync())
+    assert all(r.ok for r in dest.send_upserts("email", [Record(key=e, fields={"firstname": firstname})
+                                                          for e in emails]))
+
+
+def assert_update_only_outcome(server: HubSpotServer, wh: Warehouse, held: list[str], created_before: int) -> None:
+    """HubSpot holds exactly the contacts it held before (nothing created, nothing lost), those in
+    the model with the model's values."""
+    want = desired(wh)
+    contacts = server.contacts_by_email()
+    assert server.created_total == created_before
+    assert set(contacts) == set(held) | {"outsider@example.com"}
+    for email in held:
+        assert contacts[email]["firstname"] == want[email]["firstname"], email
+        assert contacts[email]["cdp_customer_id"] == want[email]["cdp_customer_id"], email
+    assert contacts["outsider@example.com"]["firstname"] == "CRM"
+
+
+def test_update_only_updates_what_the_crm_holds_and_never_creates(any_wh: Warehouse, server: HubSpotServer):
+    make_world(any_wh, rows=300)
+    want = desired(any_wh)
+    held = sorted(want)[::3]
+    seed_crm(server, [*held, "outsider@example.com"])
+    created_before = server.created_total
+    missing = sorted(set(want) - set(held))
+    sync = hubspot_sync(mode="update_only")
+
+    first = run(any_wh, server, sync=sync)
+    assert first.status == "succeeded", first.error
+    assert (first.sent, first.succeeded, first.failed, first.created) == (len(want), len(held), 0, 0)
+    assert first.skip_reasons["not_in_destination"] == len(missing)
+    assert_update_only_outcome(server, any_wh, held, created_before)
+    state = dict(any_wh.query(f"select last_result, count(*) from {SYNC_SCHEMA}.sync_state group by 1"))
+    assert state == {"ok": len(held), "not_in_destination": len(missing), "deleted": 3}
+    operations = dict(any_wh.query(f"select operation, count(*) from {SYNC_SCHEMA}.sync_row_results "
+                                   "where run_id = ? group by 1", [first.run_id]))
+    assert operations == {"update": len(held), "skip": len(missing), "delete": 3, "invalid": 3}
+
+    # unchanged rows, held or not, are not sent again
+    second = run(any_wh, server, sync=sync)
+    assert (second.planned, second.sent, second.status) == (0, 0, "succeeded")
+    assert second.skip_reasons["not_in_destination"] == len(missing)
+    assert second.unchanged == len(held)
+
+    # a changed row is checked again: updated when held, still skipped (and not created) when not
+    any_wh.execute(f"""update "{MODEL_SCHEMA}".crm_hubspot_contacts set firstname = firstname || '-v2'
+        where email in ('{held[1]}', '{missing[1]}')""")
+    third = run(any_wh, server, sync=sync)
+    assert (third.sent, third.succeeded, third.failed) == (2, 1, 0)
+    assert third.skip_reasons["not_in_destination"] == len(missing)
+    assert_update_only_outcome(server, any_wh, held, created_before)
+    assert server.contacts_by_email()[held[1]]["firstname"].endswith("-v2")
+
+    # someone creates the missing contact in HubSpot; the next change of its row reaches it
+    seed_crm(server, [missing[1]])
+    any_wh.execute(f"""update "{MODEL_SCHEMA}".crm_hubspot_contacts set firstname = firstname || '-v3'
+        where email = '{missing[1]}'""")
+    fourth = run(any_wh, server, sync=sync)
+    assert (fourth.sent, fourth.succeeded) == (1, 1)
+    assert_update_only_outcome(server, any_wh, [*held, missing[1]], created_before + 1)
+
+    # --full-resync looks every key up again, and still creates nothing
+    full = run(any_wh, server, sync=sync, full_resync=True)
+    assert full.sent == len(want) and full.succeeded == len(held) + 1 and full.created == 0
+    assert full.skip_reasons["not_in_destination"] == len(missing) - 1
+    assert_update_only_outcome(server, any_wh, [*held, missing[1]], created_before + 1)
+
+    # switching the sync to upsert sends the rows the CRM never held
+    upsert = run(any_wh, server)
+    assert upsert.sent == upsert.created == len(missing) - 1
+    assert set(server.contacts_by_email()) == set(want) | {"outsider@example.com"}
 
 
 # -- diff and state, on both warehouses -----------------------------------------------------------

@@ -222,3 +222,100 @@ def test_real_project_model_on_the_built_world(duckdb_built, tmp_path: Path, ser
         assert run_sync(warehouse, sync, opts, destination_factory(server)).sent == 0
     finally:
         warehouse.close()
+
+
+# -- update_only under faults --------------------------------------------------------------------
+
+def _update_only_world(wh: Warehouse, server: HubSpotServer) -> tuple[list[str], int]:
+    from tests.python.test_sync_engine import seed_crm
+
+    held = sorted(desired(wh))[::2]
+    seed_crm(server, [*held, "outsider@example.com"])
+    return held, server.created_total
+
+
+@pytest.mark.parametrize("fault", ["rate_limit_storm", "server_errors", "resets_after", "resets_before", "slow"])
+def test_update_only_under_faults_loses_nothing_and_creates_nothing(wh: Warehouse, server: HubSpotServer,
+                                                                   fault: str):
+    from tests.python.test_sync_engine import assert_update_only_outcome
+
+    held, created_before = _update_only_world(wh, server)
+    requests_before = server.stats.requests
+    server.faults.only_paths = ("/crm/v3/objects/contacts/batch/",)  # the reads and updates, not the deletes
+    if fault.startswith("resets"):
+        server.faults.resets, server.faults.reset_after_processing = 4, fault == "resets_after"
+    elif fault == "slow":
+        server.faults.slow, server.faults.slow_seconds = 2, 1.5
+    else:
+        setattr(server.faults, fault, 4)  # under max_attempts (5) even if they all hit one request
+    sync = hubspot_sync(mode="update_only")
+    summary = run(wh, server, sync=sync, factory=destination_factory(server, timeout=1.0))
+    assert summary.status == "succeeded" and summary.failed == 0, summary.error
+    assert summary.succeeded == len(held)
+    assert summary.skip_reasons["not_in_destination"] == len(desired(wh)) - len(held)
+    assert server.stats.requests > requests_before
+    assert_update_only_outcome(server, wh, held, created_before)
+    assert server.stats.read_inputs > 0 and server.stats.update_inputs > 0
+    if fault != "slow":
+        assert server.stats.errors() >= 2
+    assert run(wh, server, sync=sync).sent == 0
+
+
+def test_update_only_outage_then_rerun_sends_everything_once(wh: Warehouse, server: HubSpotServer):
+    from tests.python.test_sync_engine import assert_update_only_outcome
+
+    held, created_before = _update_only_world(wh, server)
+    sync = hubspot_sync(mode="update_only", batch_size=25)
+    server.faults.server_errors = 10_000
+    first = run(wh, server, sync=sync, factory=destination_factory(server, max_attempts=2))
+    assert first.status == "failed" and first.succeeded == 0
+    assert "not_in_destination" not in first.skip_reasons  # a failed lookup is a failure, not "missing"
+    state = dict(wh.query(f"select last_result, count(*) from {SYNC_SCHEMA}.sync_state group by 1"))
+    assert "ok" not in state and "not_in_destination" not in state
+    server.faults.server_errors = 0
+    second = run(wh, server, sync=sync)
+    assert second.status == "succeeded" and second.sent == len(desired(wh))
+    assert second.succeeded == len(held)
+    assert_update_only_outcome(server, wh, held, created_before)
+
+
+def test_update_only_poisoned_record_is_isolated(wh: Warehouse, server: HubSpotServer):
+    held, created_before = _update_only_world(wh, server)
+    poisoned = held[3]
+    wh.execute(f"update {MODEL_SCHEMA}.crm_hubspot_contacts set lastname = 'POISON' where email = '{poisoned}'")
+    server.faults.poison_value = "POISON"
+    sync = hubspot_sync(mode="update_only")
+    first = run(wh, server, sync=sync)
+    assert first.status == "partial" and first.failed == 1 and first.succeeded == len(held) - 1
+    (error,) = wh.query(f"select record_key, error from {SYNC_SCHEMA}.sync_row_results "
+                        "where operation = 'update' and not ok")
+    assert error[0] == poisoned and "VALIDATION_ERROR" in error[1]
+    server.faults.poison_value = None
+    second = run(wh, server, sync=sync)
+    assert (second.sent, second.succeeded) == (1, 1)
+    assert server.contacts_by_email()[poisoned]["lastname"] == "POISON"
+    assert server.created_total == created_before
+
+
+def test_update_only_batch_read_and_update_contract(server: HubSpotServer):
+    """The server's batch/read reports unknown ids in a 207; batch/update by an unknown id is a
+    207 error and creates nothing; the destination maps both back to its records."""
+    from tests.python.test_sync_engine import seed_crm
+
+    seed_crm(server, ["a@example.com", "b@example.com"])
+    dest = destination_factory(server)(hubspot_sync())
+    results = dest.send_updates("email", [Record(key="a@example.com", fields={"firstname": "A2"}),
+                                          Record(key="nobody@example.com", fields={"firstname": "N"}),
+                                          Record(key="B@example.com", fields={"lastname": "B2"})])
+    assert [(r.ok, r.missing) for r in results] == [(True, False), (False, True), (True, False)]
+    assert results[1].error.startswith("not_in_destination")
+    held = server.contacts_by_email()
+    assert set(held) == {"a@example.com", "b@example.com"} and server.created_total == 2
+    assert held["a@example.com"]["firstname"] == "A2" and held["b@example.com"]["lastname"] == "B2"
+    status, body = server.batch_update({"inputs": [{"id": "999999", "properties": {"firstname": "X"}}]})
+    assert status == 207 and body["errors"][0]["category"] == "OBJECT_NOT_FOUND" and server.created_total == 2
+    status, body = server.batch_read({"idProperty": "email", "inputs": [{"id": "a@example.com"}, {"id": "z@x.io"}]})
+    assert status == 207 and body["errors"][0]["context"]["ids"] == ["z@x.io"] and len(body["results"]) == 1
+    with pytest.raises(DestinationError, match="HUBSPOT_ACCESS_TOKEN"):
+        destination_factory(server, access_token="wrong")(hubspot_sync()).send_updates(
+            "email", [Record(key="a@example.com", fields={})])

@@ -332,3 +332,77 @@ def test_untrusted_certificate_is_a_destination_error(server: SalesforceServer) 
     with pytest.raises(DestinationError, match="TLS verification"):
         dest.send_upserts(KEY, [contact("tls")])
     assert not server.requests
+
+
+# -- update_only -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", PATHS)
+def test_updates_change_held_records_and_create_none(server: SalesforceServer, path: str) -> None:
+    dest = destination(server, path)
+    seeded = dest.send_upserts(KEY, [contact(f"h{i}", Phone="+15550100") for i in range(4)])
+    jobs_before = len(server.jobs)
+    records = [contact("h0", last="Jones"), contact("missing-1", last="Nobody"), contact("h2", last="Brown"),
+               contact("o'missing\\2"), Record("h3", {"FirstName": "Cy"}), contact(""), contact("h0", last="Dup")]
+    results = dest.send_updates(KEY, records)
+    assert [r.key for r in results] == [r.key for r in records]
+    assert [(r.ok, r.missing) for r in results] == [(True, False), (False, True), (True, False), (False, True),
+                                                    (True, False), (False, False), (False, False)], results
+    assert results[1].error.startswith("not_in_destination") and results[3].error.startswith("not_in_destination")
+    assert "empty" in results[5].error and "duplicate" in results[6].error
+    assert [r.destination_id for r in results[:1]] == [seeded[0].destination_id]
+    assert all(r.created is False for r in results if r.ok)
+    assert len(server.records) == 4 and not server.find(KEY, "missing-1")
+    assert server.find(KEY, "h0")[0]["LastName"] == "Jones"
+    assert server.find(KEY, "h0")[0]["Phone"] == "+15550100"  # absent from the record: left alone
+    assert (server.find(KEY, "h3")[0]["FirstName"], server.find(KEY, "h3")[0]["LastName"]) == ("Cy", "Smith")
+    new_jobs = list(server.jobs.values())[jobs_before:]
+    if path == "bulk":
+        assert [job.operation for job in new_jobs] == ["update"]
+    else:
+        assert not new_jobs and any(p.endswith("/composite/sobjects") for p in server.paths("PATCH"))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_update_refusals_are_failures_not_missing(server: SalesforceServer, path: str) -> None:
+    dest = destination(server, path)
+    dest.send_upserts(KEY, [contact("v1"), contact("v2")])
+    results = dest.send_updates(KEY, [Record("v1", {"LastName": None}), contact("v2", Email="not-an-address")])
+    assert [(r.ok, r.missing) for r in results] == [(False, False), (False, False)]
+    assert results[0].error.startswith("REQUIRED_FIELD_MISSING") and results[1].error.startswith("INVALID_EMAIL")
+    assert server.find(KEY, "v1")[0]["LastName"] == "Smith"
+
+    # deleted between the lookup and the update: a failure (looked up again next run), not missing
+    stale = dest._lookup_ids(KEY, ["v1"])
+    server.records.clear()
+    dest._lookup_ids = lambda match_key, keys: stale  # type: ignore[method-assign]
+    (gone,) = dest.send_updates(KEY, [contact("v1")])
+    assert not gone.ok and not gone.missing and "ENTITY_IS_DELETED" in gone.error
+    assert not server.records
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_update_faults_are_retried_and_lose_nothing(server: SalesforceServer, path: str) -> None:
+    dest = destination(server, path, retries=3)
+    dest.send_upserts(KEY, [contact(f"f{i}") for i in range(3)])
+    server.fail_requests(2, status=503)  # the lookup query
+    results = dest.send_updates(KEY, [contact(f"f{i}", last="New") for i in range(3)] + [contact("absent")])
+    assert [(r.ok, r.missing) for r in results] == [(True, False)] * 3 + [(False, True)]
+    assert all(server.find(KEY, f"f{i}")[0]["LastName"] == "New" for i in range(3))
+    assert len(server.records) == 3
+
+    server.fail_requests(4, status=500)  # every attempt of the lookup
+    with pytest.raises(DestinationError, match="failed after 4 attempts: HTTP 500"):
+        dest.send_updates(KEY, [contact("f0")])
+    server.expire_token()
+    with pytest.raises(DestinationError, match="INVALID_SESSION_ID"):
+        dest.send_updates(KEY, [contact("f0")])
+
+
+def test_failed_update_job_fails_every_record(server: SalesforceServer) -> None:
+    dest = destination(server)
+    dest.send_upserts(KEY, [contact("j1"), contact("j2")])
+    server.fail_next_job("InternalServerError : maintenance")
+    results = dest.send_updates(KEY, [contact("j1", last="X"), contact("j2", last="Y"), contact("nope")])
+    assert [(r.ok, r.missing) for r in results] == [(False, False), (False, False), (False, True)]
+    assert "ended Failed" in results[0].error
+    assert server.find(KEY, "j1")[0]["LastName"] == "Smith"

@@ -6,11 +6,15 @@ properties created through the properties API (409 when the name exists), a roll
 window answering 429 with HubSpot's JSON body, X-HubSpot-RateLimit-* headers on every
 response, 207 with per-input errors for invalid inputs (malformed email, an address blocked by
 a GDPR delete), GDPR delete by email that blocks the address from being re-created, batch
-read and batch archive. Contacts live in memory (`server.contacts_by_email()`).
+read (by id or a unique `idProperty`; ids it does not hold come back in `errors` as
+OBJECT_NOT_FOUND with a 207), batch update by HubSpot id (an unknown id is a per-input
+OBJECT_NOT_FOUND error in a 207; it never creates) and batch archive. Contacts live in memory
+(`server.contacts_by_email()`).
 
 Fault injection (`server.faults`): 429 storms, 5xx bursts, slow responses, connection resets
 (the socket closed without an answer), a poisoned value that fails its whole batch with a bare
-400, and a hook called after every confirmed upsert batch (to SIGKILL a sync process mid-run).
+400 (upserts and updates), and a hook called after every confirmed upsert batch (to SIGKILL a
+sync process mid-run). Faults apply to every /crm/v3/objects/ request: reads and updates too.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ class Faults:
     slow_seconds: float = 3.0
     resets: int = 0                    # next N requests: socket closed without an answer
     reset_after_processing: bool = True  # resets happen after the request took effect
-    poison_value: str | None = None    # an upsert batch holding this value anywhere fails with 400
+    poison_value: str | None = None    # an upsert/update batch holding this value anywhere fails with 400
     on_upsert_batch: Callable[[int], None] | None = None  # called with the count of confirmed batches
     only_paths: tuple[str, ...] = ("/crm/v3/objects/",)   # faults apply to these path prefixes
 
@@ -61,6 +65,8 @@ class Stats:
     by_status: collections.Counter = field(default_factory=collections.Counter)
     upsert_inputs: int = 0
     upsert_batches_ok: int = 0
+    read_inputs: int = 0
+    update_inputs: int = 0
     resets: int = 0
 
     def errors(self) -> int:
@@ -224,12 +230,17 @@ class HubSpotServer:
         return 200, payload
 
     def batch_read(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        id_property = body.get("idProperty", "hs_object_id")
+        id_property = body.get("idProperty") or "hs_object_id"
         inputs = body.get("inputs") or []
         if len(inputs) > MAX_INPUTS:
             return 400, _error("VALIDATION_ERROR", f"Batch input size {len(inputs)} exceeds the limit of {MAX_INPUTS}")
+        prop = self.properties.get(id_property)
+        if prop is None or not prop.get("hasUniqueValue"):
+            return 400, _error("VALIDATION_ERROR", f"{id_property} is not a unique property",
+                               subCategory="PROPERTY_DOESNT_EXIST" if prop is None else None)
         results, missing = [], []
         with self.lock:
+            self.stats.read_inputs += len(inputs)
             for item in inputs:
                 contact = self._find(id_property, str(item.get("id")))
                 if contact is None:
@@ -241,6 +252,57 @@ class HubSpotServer:
             payload["errors"] = [_error("OBJECT_NOT_FOUND", "Could not get some CONTACT objects",
                                         context={"ids": missing})]
             payload["numErrors"] = 1
+            return 207, payload
+        return 200, payload
+
+    def batch_update(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Update contacts by HubSpot id; never creates. Unknown ids: 207 with OBJECT_NOT_FOUND."""
+        inputs = body.get("inputs")
+        if not isinstance(inputs, list) or not inputs:
+            return 400, _error("VALIDATION_ERROR", "inputs must be a non-empty list")
+        if len(inputs) > MAX_INPUTS:
+            return 400, _error("VALIDATION_ERROR", f"Batch input size {len(inputs)} exceeds the limit of {MAX_INPUTS}")
+        poison = self.faults.poison_value
+        if poison is not None and poison in json.dumps(inputs):
+            return 400, _error("VALIDATION_ERROR", "Invalid input JSON on line 1")
+        seen: set[str] = set()
+        with self.lock:
+            for item in inputs:
+                if item.get("idProperty") not in (None, "hs_object_id"):
+                    return 400, _error("VALIDATION_ERROR", "this server updates by HubSpot id only")
+                ident = str(item.get("id", ""))
+                if ident in seen:
+                    return 400, _error("VALIDATION_ERROR", f"Duplicate IDs found in batch input: {ident}")
+                seen.add(ident)
+                for name in (item.get("properties") or {}):
+                    if name not in self.properties:
+                        return 400, _error(
+                            "VALIDATION_ERROR", f'Property "{name}" does not exist',
+                            subCategory="PROPERTY_DOESNT_EXIST", context={"propertyName": [name]})
+            results: list[dict[str, Any]] = []
+            missing: list[str] = []
+            now = _now()
+            for item in inputs:
+                ident = str(item.get("id", ""))
+                contact = self.contacts.get(ident)
+                if contact is None:
+                    missing.append(ident)
+                    continue
+                props = {k: ("" if v is None else str(v)) for k, v in (item.get("properties") or {}).items()}
+                if "email" in props:
+                    props["email"] = props["email"].lower()
+                contact["properties"].update(props)
+                contact["properties"]["lastmodifieddate"] = now
+                contact["updatedAt"] = now
+                self._reindex(contact)
+                results.append({"id": contact["id"], "properties": dict(contact["properties"]),
+                                "createdAt": contact["createdAt"], "updatedAt": now})
+            self.stats.update_inputs += len(inputs)
+        payload: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+        if missing:
+            payload["errors"] = [_error("OBJECT_NOT_FOUND", f"Could not find CONTACT {ident}", context={"ids": [ident]})
+                                 for ident in missing]
+            payload["numErrors"] = len(missing)
             return 207, payload
         return 200, payload
 
@@ -386,6 +448,8 @@ def _handler_for(server: HubSpotServer) -> type[BaseHTTPRequestHandler]:
                 return server.batch_upsert(body)
             if method == "POST" and path == "/crm/v3/objects/contacts/batch/read":
                 return server.batch_read(body)
+            if method == "POST" and path == "/crm/v3/objects/contacts/batch/update":
+                return server.batch_update(body)
             if method == "POST" and path == "/crm/v3/objects/contacts/batch/archive":
                 return server.batch_archive(body)
             if method == "POST" and path == "/crm/v3/objects/contacts/gdpr-delete":

@@ -4,7 +4,9 @@ It serves the pieces of the REST API the Salesforce destination uses: bearer aut
 describe, SOQL queries (`SELECT <fields> FROM <object> [WHERE <field> IN (...)]`), the Bulk
 API 2.0 ingest job lifecycle (create -> Open, PUT text/csv -> 201, PATCH UploadComplete ->
 InProgress for a few polls -> JobComplete, results as CSV in a shuffled order) for upsert by
-external id, delete and hardDelete, and the sObject Collections upsert. Records live in an
+external id, update by Id, delete and hardDelete, and the sObject Collections upsert (by
+external id) and update (`PATCH composite/sobjects`, by Id). An update never creates: an Id
+the store does not hold fails that record with ENTITY_IS_DELETED. Records live in an
 in-memory store; LastName is required and Email must look like an address.
 
 The certificate comes from a throwaway trustme CA; clients trust it through `ca_bundle`.
@@ -223,6 +225,8 @@ class SalesforceServer:
             return _json(200, self._describe(m.group(1)))
         if method == "GET" and rest == "query":
             return _json(200, self._query(query.get("q", [""])[0]))
+        if method == "PATCH" and rest == "composite/sobjects":
+            return _json(200, self._collection_update(_load(body)))
         if method == "PATCH" and (m := re.fullmatch(r"composite/sobjects/(\w+)/(\w+)", rest)):
             return _json(200, self._collection_upsert(m.group(1), m.group(2), _load(body)))
         if method == "POST" and rest == "jobs/ingest":
@@ -343,6 +347,63 @@ class SalesforceServer:
         self.records[current["Id"]] = current
         return current["Id"], True, None
 
+    def _update(self, values: dict[str, Any]) -> tuple[str | None, bool, str | None]:
+        """values: canonical field -> value, None (clear) or UNCHANGED, with the Id. Never creates."""
+        record_id = values.get("Id")
+        if record_id in (None, UNCHANGED, ""):
+            return None, False, "MISSING_ARGUMENT:Id not specified:--"
+        if record_id not in self.records:
+            return record_id, False, "ENTITY_IS_DELETED:entity is deleted:--"
+        current = dict(self.records[record_id])
+        for name, value in values.items():
+            if value is not UNCHANGED:
+                current[name] = value
+        for required in REQUIRED_FIELDS:
+            if not current.get(required):
+                return (record_id, False,
+                        f"REQUIRED_FIELD_MISSING:Required fields are missing: [{required}]:{required} --")
+        email = current.get("Email")
+        if email and not EMAIL_PATTERN.match(email):
+            return record_id, False, f"INVALID_EMAIL_ADDRESS:Email: invalid email address: {email}:Email --"
+        self.records[record_id] = current
+        return record_id, False, None
+
+    def _collection_update(self, body: Any) -> list[dict[str, Any]]:
+        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+            raise ApiError(400, "JSON_PARSER_ERROR", "expected {\"allOrNone\": ..., \"records\": [...]}")
+        if body.get("allOrNone") not in (False, None):
+            raise ApiError(400, "INVALID_FIELD", "this server only implements allOrNone false")
+        if len(body["records"]) > MAX_COLLECTION_RECORDS:
+            raise ApiError(400, "EXCEEDED_ID_LIMIT", f"record limit is {MAX_COLLECTION_RECORDS}")
+        results = []
+        for record in body["records"]:
+            object_name = (record.get("attributes") or {}).get("type")
+            if object_name != "Contact":
+                results.append(_failure("INVALID_TYPE", "attributes.type is required", []))
+                continue
+            values: dict[str, Any] = {}
+            unknown = None
+            for name, value in record.items():
+                if name == "attributes":
+                    continue
+                canonical = self._field(name)
+                if canonical is None:
+                    unknown = name
+                    break
+                values[canonical] = None if value is None else str(value) if not isinstance(value, bool) else (
+                    "true" if value else "false")
+            if unknown is not None:
+                results.append(_failure("INVALID_FIELD", f"No such column '{unknown}' on sobject of type Contact",
+                                        [unknown]))
+                continue
+            record_id, _, error = self._update(values)
+            if error:
+                code, _, rest = error.partition(":")
+                results.append({**_failure(code, rest.rsplit(":", 1)[0], []), "id": record_id})
+            else:
+                results.append({"id": record_id, "success": True, "errors": []})
+        return results
+
     def _collection_upsert(self, object_name: str, external: str, body: Any) -> list[dict[str, Any]]:
         self._check_object(object_name)
         external_field = self._field(external)
@@ -388,7 +449,7 @@ class SalesforceServer:
         if not isinstance(body, dict):
             raise ApiError(400, "JSON_PARSER_ERROR", "expected a JSON object")
         operation = body.get("operation")
-        if operation not in ("upsert", "delete", "hardDelete"):
+        if operation not in ("upsert", "update", "delete", "hardDelete"):
             raise ApiError(400, "INVALIDJOB", f"InvalidJob : unsupported operation {operation!r}")
         self._check_object(body.get("object", ""))
         if body.get("contentType", "CSV") != "CSV" or body.get("lineEnding", "LF") != "LF" \
@@ -465,7 +526,7 @@ class SalesforceServer:
                 job.state, job.error_message = "Failed", f"InvalidBatch : Field name not found : {name}"
                 return
             canonical.append(known)
-        key_column = "Id" if job.operation in ("delete", "hardDelete") else job.external_id_field
+        key_column = "Id" if job.operation in ("update", "delete", "hardDelete") else job.external_id_field
         if key_column not in canonical:
             job.state, job.error_message = "Failed", f"InvalidBatch : the {key_column} column is missing"
             return
@@ -486,6 +547,8 @@ class SalesforceServer:
                       for name, v in zip(canonical, row, strict=True)}
             if job.operation == "upsert":
                 record_id, created, error = self._upsert(key_column, values)
+            elif job.operation == "update":
+                record_id, created, error = self._update(values)
             else:
                 record_id, created, error = self._delete(values.get("Id"))
             if error:

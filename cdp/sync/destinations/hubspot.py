@@ -6,6 +6,14 @@ without per-input errors is split in halves until the bad input stands alone; a 
 limiter paces requests under the rolling ten-second window (its size read from the
 X-HubSpot-RateLimit-* headers); 429, 5xx, timeouts and connection resets retried with backoff;
 privacy deletions through the GDPR delete endpoint (404 = already gone = ok).
+
+update_only (send_updates): per batch of at most 100, one batch/read by the match key
+(`idProperty`) finds which contacts exist (missing ones come back as OBJECT_NOT_FOUND errors
+in a 207, or simply absent), then one batch/update by HubSpot id updates those; a key HubSpot
+does not hold is reported missing (not_in_destination) and nothing is created. The ids the
+sync state remembers are not used: contacts get merged and deleted in HubSpot, the match key
+is the truth, at the cost of one read request per batch. Both requests get the same pacing,
+retries, 207 reading and splitting as upserts.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdp.sync.destinations.base import DestinationError, Record, RecordResult
+from cdp.sync.destinations.base import DestinationError, Record, RecordResult, not_in_destination
 from cdp.warehouse import ConfigError
 
 DEFAULT_API_BASE = "https://api.hubapi.com"
@@ -216,6 +224,103 @@ class HubSpotContacts:
                         + self._upsert_isolating(match_key, records[half:]))
             return [RecordResult(key=r.key, ok=False, error=str(exc)) for r in records]
         return _read_batch_results(match_key, records, body)
+
+    # -- updates (update_only) -------------------------------------------------------------
+    def send_updates(self, match_key: str, records: Sequence[Record]) -> list[RecordResult]:
+        results: list[RecordResult] = []
+        for start in range(0, len(records), MAX_BATCH):
+            chunk = list(records[start:start + MAX_BATCH])
+            found, failed = self._read_isolating(match_key, chunk)
+            by_key: dict[str, RecordResult] = {}
+            held: list[tuple[Record, str]] = []
+            for record in chunk:
+                key = _norm(match_key, record.key)
+                if key in failed:
+                    by_key[record.key] = RecordResult(key=record.key, ok=False, error=f"lookup: {failed[key]}")
+                elif key in found:
+                    held.append((record, found[key]))
+                else:
+                    by_key[record.key] = not_in_destination(record.key)
+            if held:
+                for result in self._update_isolating(held):
+                    by_key[result.key] = result
+            results.extend(by_key[record.key] for record in chunk)
+        return results
+
+    def _read_isolating(self, match_key: str, records: list[Record]) -> tuple[dict[str, str], dict[str, str]]:
+        """(HubSpot id by normalised key of the contacts HubSpot holds, error by key of the lookups
+        that failed). A key in neither is not in HubSpot."""
+        body: dict[str, Any] = {"properties": [match_key], "propertiesWithHistory": [],
+                                "inputs": [{"id": r.key} for r in records]}
+        if match_key != "hs_object_id":
+            body["idProperty"] = match_key
+        try:
+            answer = self._call(lambda kw: self._batch.read(body, archived=False, **kw))
+        except _Refused as exc:
+            if exc.status in (401, 403):
+                raise DestinationError(
+                    f"HubSpot refused the credentials ({exc.status}): check HUBSPOT_ACCESS_TOKEN") from None
+            if len(records) > 1 and exc.body.get("subCategory") != "PROPERTY_DOESNT_EXIST":
+                half = len(records) // 2
+                found, failed = self._read_isolating(match_key, records[:half])
+                more_found, more_failed = self._read_isolating(match_key, records[half:])
+                return {**found, **more_found}, {**failed, **more_failed}
+            return {}, {_norm(match_key, r.key): str(exc) for r in records}
+        found: dict[str, str] = {}
+        for result in answer.get("results", []) or []:
+            props = result.get("properties") or {}
+            value = str(result.get("id")) if match_key == "hs_object_id" else props.get(match_key)
+            if value is not None and result.get("id") is not None:
+                found[_norm(match_key, value)] = str(result["id"])
+        failed: dict[str, str] = {}
+        unattributed: list[str] = []
+        for error in answer.get("errors", []) or []:
+            if error.get("category") == "OBJECT_NOT_FOUND":
+                continue  # the keys it names are not in HubSpot: absent from `found`
+            message = f"{error.get('category', 'ERROR')}: {error.get('message', '')}".strip()
+            ids = [str(i) for i in ((error.get("context") or {}).get("ids") or [])]
+            if not ids:
+                unattributed.append(message)
+            for ident in ids:
+                failed[_norm(match_key, ident)] = message
+        if unattributed:  # an error naming no input: a key HubSpot did not return may exist or not
+            for record in records:
+                key = _norm(match_key, record.key)
+                if key not in found:
+                    failed.setdefault(key, "; ".join(unattributed))
+        return found, failed
+
+    def _update_isolating(self, held: list[tuple[Record, str]]) -> list[RecordResult]:
+        inputs = [{"id": hs_id, "properties": _properties(r.fields)} for r, hs_id in held]
+        try:
+            body = self._call(lambda kw: self._batch.update({"inputs": inputs}, **kw))
+        except _Refused as exc:
+            if exc.status in (401, 403):
+                raise DestinationError(
+                    f"HubSpot refused the credentials ({exc.status}): check HUBSPOT_ACCESS_TOKEN") from None
+            if len(held) > 1 and exc.body.get("subCategory") != "PROPERTY_DOESNT_EXIST":
+                half = len(held) // 2
+                return self._update_isolating(held[:half]) + self._update_isolating(held[half:])
+            return [RecordResult(key=r.key, ok=False, destination_id=hs_id, error=str(exc)) for r, hs_id in held]
+        confirmed = {str(result.get("id")) for result in body.get("results", []) or []}
+        failed: dict[str, str] = {}
+        unattributed: list[str] = []
+        for error in body.get("errors", []) or []:
+            message = f"{error.get('category', 'ERROR')}: {error.get('message', '')}".strip()
+            ids = [str(i) for i in ((error.get("context") or {}).get("ids") or [])]
+            if not ids:
+                unattributed.append(message)
+            for ident in ids:
+                failed[ident] = message
+        out = []
+        for record, hs_id in held:
+            if hs_id in confirmed:
+                out.append(RecordResult(key=record.key, ok=True, destination_id=hs_id, created=False))
+            else:
+                # deleted since the lookup, or refused: a failure, looked up again on the next run
+                reason = failed.get(hs_id) or "; ".join(unattributed) or "HubSpot returned no result for this input"
+                out.append(RecordResult(key=record.key, ok=False, destination_id=hs_id, error=reason))
+        return out
 
     # -- deletes ---------------------------------------------------------------------------
     def send_deletes(self, match_key: str, keys: Sequence[str]) -> list[RecordResult]:

@@ -35,6 +35,13 @@ Decisions:
   job fails every record with the job's errorMessage; it is not an exception.
 - Deletes look the Ids up by external id with SOQL, then run a Bulk 2.0 delete job on them. A key
   Salesforce does not hold (or an Id already deleted) counts as deleted.
+- update_only (send_updates) looks the Ids up the same way (SOQL by external id, never the ids
+  the sync state remembers), then updates those records by Id: a Bulk 2.0 `update` job (Id
+  column plus the fields) from `rest_threshold` records, sObject Collections PATCH
+  `composite/sobjects` (200 a request) below. A key Salesforce does not hold is reported
+  missing (not_in_destination) and never created; a key held by several records (an external
+  id not marked unique) fails without an update; a record deleted between the lookup and the
+  update fails, and the next run looks it up again.
 - Custom fields are metadata (Setup or the Metadata API), not data: `ensure_fields` never
   creates them; it checks them with describe and raises ConfigError naming what is missing.
 - 401 INVALID_SESSION_ID -> DestinationError (renew SALESFORCE_ACCESS_TOKEN). 5xx and
@@ -70,7 +77,7 @@ from simple_salesforce.exceptions import (
 )
 from simple_salesforce.util import call_salesforce
 
-from cdp.sync.destinations.base import DestinationError, Record, RecordResult
+from cdp.sync.destinations.base import DestinationError, Record, RecordResult, not_in_destination
 from cdp.warehouse import ConfigError
 
 T = TypeVar("T")
@@ -246,7 +253,10 @@ class SalesforceDestination:
 
     # upserts ------------------------------------------------------------------------------
 
-    def send_upserts(self, match_key: str, records: Sequence[Record]) -> list[RecordResult]:
+    def _unique(self, match_key: str, records: Sequence[Record]
+                ) -> tuple[dict[int, RecordResult], dict[str, int], list[Record]]:
+        """(results of the records not sent: empty or repeated keys, index of each key's first
+        record, the records to send)."""
         self._check_name(match_key)
         if len(records) > self.max_batch_size:
             raise DestinationError(f"{len(records)} records in one batch; the limit is {self.max_batch_size}")
@@ -262,6 +272,10 @@ class SalesforceDestination:
             else:
                 first_index[record.key] = index
                 to_send.append(record)
+        return results, first_index, to_send
+
+    def send_upserts(self, match_key: str, records: Sequence[Record]) -> list[RecordResult]:
+        results, first_index, to_send = self._unique(match_key, records)
         if to_send:
             if len(to_send) < self.rest_threshold:
                 by_key = self._collection_upsert(match_key, to_send)
@@ -315,6 +329,89 @@ class SalesforceDestination:
         if isinstance(outcome, str):
             return {key: RecordResult(key, ok=False, error=outcome) for key in keys}
         return _join_results(keys, match_key, *outcome)
+
+    # updates (update_only) ----------------------------------------------------------------
+
+    def send_updates(self, match_key: str, records: Sequence[Record]) -> list[RecordResult]:
+        results, first_index, to_send = self._unique(match_key, records)
+        if to_send:
+            ids_by_key = self._lookup_ids(match_key, [r.key for r in to_send])
+            folded: dict[str, list[str]] = {}  # external ids match case-insensitively unless marked otherwise
+            for value, ids in ids_by_key.items():
+                folded.setdefault(value.lower(), []).extend(ids)
+            by_key: dict[str, RecordResult] = {}
+            held: list[tuple[Record, str]] = []
+            for record in to_send:
+                ids = ids_by_key.get(record.key) or folded.get(record.key.lower(), [])
+                if not ids:
+                    by_key[record.key] = not_in_destination(record.key)
+                elif len(ids) > 1:
+                    by_key[record.key] = RecordResult(
+                        record.key, ok=False,
+                        error=f"DUPLICATE_EXTERNAL_ID: {len(ids)} records hold {match_key}={record.key}: not updated")
+                else:
+                    held.append((record, ids[0]))
+            if held:
+                by_id = (self._collection_update(match_key, held) if len(held) < self.rest_threshold
+                         else self._bulk_update(match_key, held))
+                for record, record_id in held:
+                    by_key[record.key] = replace(by_id[record_id], key=record.key)
+            for key, index in first_index.items():
+                results[index] = by_key[key]
+        return [results[index] for index in range(len(records))]
+
+    def _collection_update(self, match_key: str, held: Sequence[tuple[Record, str]]) -> dict[str, RecordResult]:
+        """Update by Id through sObject Collections; results by Id."""
+        results: dict[str, RecordResult] = {}
+        for start in range(0, len(held), COLLECTION_LIMIT):
+            chunk = held[start:start + COLLECTION_LIMIT]
+            rows = []
+            for record, record_id in chunk:
+                row = self._json_record(match_key, record)
+                del row[match_key]
+                row["Id"] = record_id
+                rows.append(row)
+            body = {"allOrNone": False, "records": rows}
+            answer = self._call(
+                "sObject Collections update",
+                lambda body=body: self.sf.restful("composite/sobjects", method="PATCH", data=json.dumps(body)),
+            )
+            answers = answer if isinstance(answer, list) else []
+            for position, (_, record_id) in enumerate(chunk):
+                item = answers[position] if position < len(answers) else None
+                if item is None:
+                    results[record_id] = RecordResult(record_id, ok=False, destination_id=record_id,
+                                                      error="no result from Salesforce")
+                elif item.get("success"):
+                    results[record_id] = RecordResult(record_id, ok=True, destination_id=record_id, created=False)
+                else:
+                    errors = "; ".join(
+                        f"{e.get('statusCode')}:{e.get('message')}:{','.join(e.get('fields') or [])}"
+                        for e in item.get("errors") or []
+                    ) or "failed without an error message"
+                    results[record_id] = RecordResult(record_id, ok=False, destination_id=record_id, error=errors)
+        return results
+
+    def _bulk_update(self, match_key: str, held: Sequence[tuple[Record, str]]) -> dict[str, RecordResult]:
+        """Update by Id through a Bulk 2.0 update job; results by Id."""
+        columns = ["Id"]
+        seen = {"id", match_key.lower()}
+        for record, _ in held:
+            for name in record.fields:
+                if name.lower() not in seen:
+                    self._check_name(name)
+                    seen.add(name.lower())
+                    columns.append(name)
+        rows = [[record_id] + [_csv_value(record.fields, name) for name in columns[1:]] for record, record_id in held]
+        job = {"object": self.object_type, "operation": "update", "contentType": "CSV", "lineEnding": "LF",
+               "columnDelimiter": "COMMA"}
+        outcome = self._run_job(job, columns, rows)
+        ids = [record_id for _, record_id in held]
+        if isinstance(outcome, str):
+            return {i: RecordResult(i, ok=False, destination_id=i, error=outcome) for i in ids}
+        joined = _join_results(ids, "Id", *outcome)
+        return {i: replace(r, destination_id=r.destination_id or i, created=False if r.ok else None)
+                for i, r in joined.items()}
 
     # deletes ------------------------------------------------------------------------------
 
