@@ -194,7 +194,8 @@ def test_exposures_name_their_owner_and_what_they_read(bi: BiArtifacts):
         assert exposure["description"].strip(), name
         assert exposure["depends_on"]["nodes"], name
     sync = exposures["hubspot_contact_sync"]["depends_on"]["nodes"]
-    assert sorted(sync) == ["model.cdp.crm_hubspot_contacts", "model.cdp.customer_deletions"]
+    assert sorted(sync) == ["model.cdp.crm_hubspot_contacts", "model.cdp.customer_consent",
+                            "model.cdp.customer_deletions"]
 
 
 def test_docs_generate_is_clean(bi: BiArtifacts):
