@@ -94,11 +94,14 @@ def _conditions(customers: pd.DataFrame, rules: NbaRules) -> dict[str, np.ndarra
 def consent_wide(consent: pd.DataFrame) -> pd.DataFrame:
     """customer_consent (customer_id, purpose, consent_status) -> one row per customer, a
     boolean column per purpose: True only when granted."""
-    granted = consent.assign(granted=consent["consent_status"].astype(str) == "granted")
-    wide = granted.pivot_table(index="customer_id", columns="purpose", values="granted", aggfunc="max")
-    wide = wide.reindex(columns=sorted(set(CHANNEL_PURPOSE.values()))).eq(True)
-    wide.index = wide.index.astype(str)
-    return wide
+    ids = consent["customer_id"].astype(str)
+    granted = consent["consent_status"].astype(str).eq("granted")
+    purposes = consent["purpose"].astype(str)
+    index = pd.Index(ids.unique())
+    return pd.DataFrame(
+        {purpose: index.isin(ids[granted & purposes.eq(purpose)]) for purpose in sorted(set(CHANNEL_PURPOSE.values()))},
+        index=index,
+    )
 
 
 def next_best_actions(
@@ -116,11 +119,12 @@ def next_best_actions(
     customers = features.loc[as_bool(features["is_known"])].copy()
     customers["customer_id"] = customers["customer_id"].astype(str)
     customers = customers.sort_values("customer_id").reset_index(drop=True)
-    wide_scores = scores.assign(customer_id=scores["customer_id"].astype(str)).pivot_table(
-        index="customer_id", columns="model_name", values="score", aggfunc="first")
+    score_ids = scores["customer_id"].astype(str)
     for model in (CHURN, PURCHASE_PROPENSITY):
-        customers[f"{model}_score"] = customers["customer_id"].map(
-            wide_scores[model] if model in wide_scores.columns else pd.Series(dtype="float64")).astype("float64")
+        chosen = scores["model_name"].eq(model).to_numpy()
+        by_customer = pd.Series(scores.loc[chosen, "score"].astype("float64").to_numpy(), index=score_ids[chosen])
+        by_customer = by_customer[~by_customer.index.duplicated()]
+        customers[f"{model}_score"] = customers["customer_id"].map(by_customer).astype("float64")
     granted = consent_wide(consent).reindex(customers["customer_id"]).eq(True)
     conditions = _conditions(customers, rules)
 

@@ -9,7 +9,8 @@ from cdp.scoring.propensity import current_population, score_models, trained_fro
 def model(dbt, session):
     dbt.config(materialized="table")
     trained = trained_from_evaluations(dbt.ref("model_evaluations").df())
-    current = current_population(dbt.ref("int_scoring__features_current").df(), dbt.ref("customers").df())
+    customers = dbt.ref("customers").project("customer_id, is_anonymous").df()
+    current = current_population(dbt.ref("int_scoring__features_current").df(), customers)
     reference_at = dbt.ref("int_scoring__cutoffs").df()["reference_at"].iloc[0]
     frames = [*score_models(trained, current), clv_score_frame(dbt.ref("customer_clv").df())]
     return assemble_customer_scores(frames, scored_at=reference_at)

@@ -7,8 +7,9 @@ from cdp.scoring.propensity import current_population
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    current = current_population(dbt.ref("int_scoring__features_current").df(), dbt.ref("customers").df())
-    scores = dbt.ref("customer_scores").df()
-    consent = dbt.ref("customer_consent").df()
+    customers = dbt.ref("customers").project("customer_id, is_anonymous").df()
+    current = current_population(dbt.ref("int_scoring__features_current").df(), customers)
+    scores = dbt.ref("customer_scores").project("customer_id, model_name, score").df()
+    consent = dbt.ref("customer_consent").project("customer_id, purpose, consent_status").df()
     reference_at = dbt.ref("int_scoring__cutoffs").df()["reference_at"].iloc[0]
     return next_best_actions(current, scores, consent, scored_at=reference_at)
