@@ -47,7 +47,10 @@ def make_model(wh: Warehouse, rows: int) -> None:
             cast(i % 13 as bigint) as cdp_order_count,
             cast(i * 1.25 as numeric(38, 6)) as cdp_total_revenue,
             cast(date '2025-01-01' as date) as cdp_last_order_date,
-            cast(date '2024-01-01' as date) as cdp_first_seen_date
+            cast(date '2024-01-01' as date) as cdp_first_seen_date,
+            cast((i % 100) / 100.0 as double precision) as cdp_churn_score,
+            cast((i % 10) / 10.0 as double precision) as cdp_purchase_propensity,
+            cast(i * 2.5 as double precision) as cdp_lifetime_value
         from ({series}) as s
     """)
 

@@ -85,8 +85,14 @@ def score(target: Target) -> int:
         warehouse.close()
 
 
+# Models that read customer_scores: on Postgres they are built again once `cdp score` wrote it.
+SCORE_READERS = "crm_hubspot_contacts"
+
+
 def build(target: Target, full_refresh: bool = False, dbt_args: Sequence[str] = ()) -> None:
-    """dbt build, then the scoring dbt could not run on this warehouse."""
+    """dbt build, then, where dbt could not run the Python models, the scoring and a rebuild of
+    the models that read the scores (the CRM sync models)."""
     run_dbt(["build", *(["--full-refresh"] if full_refresh else []), *dbt_args], target=target)
     if target.type == "postgres":
         score(target)
+        run_dbt(["build", "--select", SCORE_READERS], target=target)

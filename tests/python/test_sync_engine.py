@@ -45,13 +45,16 @@ def make_world(wh: Warehouse, rows: int = 500, schema: str = MODEL_SCHEMA) -> No
             cast(i % 7 as bigint) as cdp_order_count,
             cast(i * 1.5 as numeric(38, 6)) as cdp_total_revenue,
             cast(case when i % 5 = 0 then null else date '2025-01-01' end as date) as cdp_last_order_date,
-            cast(date '2024-01-01' as date) as cdp_first_seen_date
+            cast(date '2024-01-01' as date) as cdp_first_seen_date,
+            cast(case when i % 4 = 0 then null else (i % 100) / 100.0 end as double precision) as cdp_churn_score,
+            cast((i % 10) / 10.0 as double precision) as cdp_purchase_propensity,
+            cast(i * 2.5 as double precision) as cdp_lifetime_value
         from ({series.format(n=rows)}) as s
     """)
     wh.execute(f"""insert into "{schema}".crm_hubspot_contacts values
-        (null, 'cnull', 'No', 'Email', null, 0, 0, null, null),
-        ('twice@example.com', 'ctw1', 'A', 'B', null, 0, 0, null, null),
-        ('twice@example.com', 'ctw2', 'C', 'D', null, 0, 0, null, null)""")
+        (null, 'cnull', 'No', 'Email', null, 0, 0, null, null, null, null, null),
+        ('twice@example.com', 'ctw1', 'A', 'B', null, 0, 0, null, null, null, null, null),
+        ('twice@example.com', 'ctw2', 'C', 'D', null, 0, 0, null, null, null, null, null)""")
     wh.execute(f'drop table if exists "{schema}".customer_consent')
     wh.execute(f"""
         create table "{schema}".customer_consent as
@@ -207,7 +210,8 @@ def test_unknown_model_column_and_missing_model_are_named(duckdb_wh: Warehouse, 
     make_world(duckdb_wh, rows=20)
     bad = hubspot_sync(fields=(*hubspot_sync().fields, dataclasses.replace(hubspot_sync().fields[0], column="nope",
                                                                            field="nope")))
-    with pytest.raises(ConfigError, match=r"key 'fields\[8\].column': value 'nope' is not a column of cdp_marts"):
+    index = len(hubspot_sync().fields)
+    with pytest.raises(ConfigError, match=rf"key 'fields\[{index}\].column': value 'nope' is not a column of"):
         run(duckdb_wh, server, sync=bad, dry_run=True)
     with pytest.raises(ConfigError, match="key 'model': value 'absent'"):
         run(duckdb_wh, server, sync=hubspot_sync(model="absent"), dry_run=True)
@@ -371,8 +375,8 @@ def test_deleted_person_reappearing_is_never_recreated(any_wh: Warehouse, server
     # c4 comes back under a new customer id with the same email; and c3's id with a new email
     any_wh.execute(f"delete from \"{MODEL_SCHEMA}\".crm_hubspot_contacts where cdp_customer_id in ('c3', 'c4')")
     any_wh.execute(f"""insert into "{MODEL_SCHEMA}".crm_hubspot_contacts values
-        ('user4@example.com', 'c4new', 'Back', 'Again', null, 1, 1, null, null),
-        ('new3@example.com', 'c3', 'Back', 'Again', null, 1, 1, null, null)""")
+        ('user4@example.com', 'c4new', 'Back', 'Again', null, 1, 1, null, null, null, null, null),
+        ('new3@example.com', 'c3', 'Back', 'Again', null, 1, 1, null, null, null, null, null)""")
     any_wh.execute(f"""insert into "{MODEL_SCHEMA}".customer_consent values ('c4new', 'email', 'granted')""")
     again = run(any_wh, server)
     assert again.sent == 0 and again.skip_reasons["suppressed: the person asked to be deleted"] == 2

@@ -61,11 +61,29 @@ attributed as (
 
 ),
 
-{% if is_incremental() %}
-
 previous as (
 
-    select * from {{ this }}
+    {%- if is_incremental() %}
+        select
+            event_key,
+            customer_id,
+            occurred_at,
+            event_type,
+            event_name,
+            channel,
+            revenue
+        from {{ this }}
+    {%- else %}
+        {{ cdp.empty_select([
+            ['event_key', dbt.type_string()],
+            ['customer_id', dbt.type_string()],
+            ['occurred_at', dbt.type_timestamp()],
+            ['event_type', dbt.type_string()],
+            ['event_name', dbt.type_string()],
+            ['channel', dbt.type_string()],
+            ['revenue', dbt.type_numeric()],
+        ]) }}
+    {%- endif %}
 
 ),
 
@@ -85,15 +103,5 @@ final as (
         or attributed.revenue is distinct from previous.revenue
 
 )
-
-{% else %}
-
-final as (
-
-    select * from attributed
-
-)
-
-{% endif %}
 
 select * from final
