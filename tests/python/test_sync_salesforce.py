@@ -406,3 +406,53 @@ def test_failed_update_job_fails_every_record(server: SalesforceServer) -> None:
     assert [(r.ok, r.missing) for r in results] == [(False, False), (False, False), (False, True)]
     assert "ended Failed" in results[0].error
     assert server.find(KEY, "j1")[0]["LastName"] == "Smith"
+
+
+def test_engine_sync_under_faults_ends_with_exactly_the_desired_contacts(server: SalesforceServer,
+                                                                         tmp_path: Any) -> None:
+    """The salesforce sync of syncs.yml through the engine: a job that fails, then server errors
+    and a changed row; after the reruns the org holds exactly the consented, not deleted rows,
+    once each, and a run with nothing changed sends nothing."""
+    import dataclasses
+
+    from cdp.sync.config import load_syncs
+    from cdp.sync.engine import RunOptions, run_sync
+    from cdp.warehouse import connect, resolve_target
+    from tests.python.test_sync_engine import MODEL_SCHEMA, make_world
+
+    wh = connect(dataclasses.replace(resolve_target("dev"), duckdb_path=tmp_path / "sf.duckdb"))
+    try:
+        make_world(wh, rows=120)
+        wh.execute(f"""create table {MODEL_SCHEMA}.crm_salesforce_contacts as
+            select cdp_customer_id, firstname as first_name, lastname as last_name, email, phone
+            from {MODEL_SCHEMA}.crm_hubspot_contacts where email is not null""")
+        want = {row[0] for row in wh.query(f"""
+            select m.cdp_customer_id from {MODEL_SCHEMA}.crm_salesforce_contacts as m
+            inner join {MODEL_SCHEMA}.customer_consent as c on c.customer_id = m.cdp_customer_id
+                and c.purpose = 'email' and c.consent_status = 'granted'
+            where m.cdp_customer_id not in (select customer_id from {MODEL_SCHEMA}.customer_deletions)""")}
+        sync = load_syncs().get("salesforce")
+
+        def run() -> Any:
+            return run_sync(wh, sync, RunOptions(progress=False), lambda _: destination(server, "bulk"))
+
+        def held() -> list[str]:
+            with server.lock:
+                return [r.get(KEY) for r in server.records.values()]
+
+        server.fail_next_job("InternalServerError : the org is in maintenance")
+        first = run()
+        assert first.succeeded == 0 and first.failed == len(want) and not held()
+        second = run()
+        assert second.sent == len(want) and sorted(held()) == sorted(want)
+
+        wh.execute(f"update {MODEL_SCHEMA}.crm_salesforce_contacts set first_name = 'Changed' "
+                   "where cdp_customer_id in ('c1', 'c2')")
+        server.fail_requests(2)
+        third = run()
+        assert third.sent == 2 and third.succeeded == 2
+        assert {r["FirstName"] for key in ("c1", "c2") for r in server.find(KEY, key)} == {"Changed"}
+        assert sorted(held()) == sorted(want)  # once each: nothing duplicated, nothing deleted re-created
+        assert run().sent == 0
+    finally:
+        wh.close()
