@@ -61,6 +61,8 @@ bench: install
 	$(BIN)/python bench/bench_components.py --edges $(BENCH_EDGES)
 	$(BIN)/python bench/bench_matching.py --customers $(BENCH_MATCHING_CUSTOMERS)
 	$(BIN)/python bench/bench_clv.py
+	$(BIN)/python bench/bench_sync.py --target dev
+	$(BIN)/python bench/bench_sync.py --target pg
 	$(BIN)/python bench/bench_build.py --customers $(BENCH_CUSTOMERS)
 
 clean:
