@@ -303,15 +303,7 @@ class HubSpotContacts:
                 return self._update_isolating(held[:half]) + self._update_isolating(held[half:])
             return [RecordResult(key=r.key, ok=False, destination_id=hs_id, error=str(exc)) for r, hs_id in held]
         confirmed = {str(result.get("id")) for result in body.get("results", []) or []}
-        failed: dict[str, str] = {}
-        unattributed: list[str] = []
-        for error in body.get("errors", []) or []:
-            message = f"{error.get('category', 'ERROR')}: {error.get('message', '')}".strip()
-            ids = [str(i) for i in ((error.get("context") or {}).get("ids") or [])]
-            if not ids:
-                unattributed.append(message)
-            for ident in ids:
-                failed[ident] = message
+        failed, unattributed = _batch_errors(body)
         out = []
         for record, hs_id in held:
             if hs_id in confirmed:
@@ -452,15 +444,7 @@ def _read_batch_results(match_key: str, records: list[Record], body: dict[str, A
     for result in body.get("results", []) or []:
         props = result.get("properties") or {}
         confirmed[_norm(match_key, props.get(match_key))] = result
-    failed: dict[str, str] = {}
-    unattributed: list[str] = []
-    for error in body.get("errors", []) or []:
-        message = f"{error.get('category', 'ERROR')}: {error.get('message', '')}".strip()
-        ids = [str(i) for i in ((error.get("context") or {}).get("ids") or [])]
-        if not ids:
-            unattributed.append(message)
-        for ident in ids:
-            failed[_norm(match_key, ident)] = message
+    failed, unattributed = _batch_errors(body, lambda ident: _norm(match_key, ident))
     out = []
     for record in records:
         key = _norm(match_key, record.key)
@@ -483,3 +467,18 @@ def create(sync: Any, environ: Mapping[str, str] | None = None) -> HubSpotContac
                           "is not supported by the HubSpot destination (contacts)")
     unique = [] if sync.match_field == "email" else [sync.match_field]
     return HubSpotContacts(HubSpotSettings.from_env(environ), unique_properties=unique)
+
+
+def _batch_errors(body: dict[str, Any], key: Callable[[str], str] = str) -> tuple[dict[str, str], list[str]]:
+    """The errors of a batch answer (200/207): message per id their context names (ids through
+    `key`), and the messages that name no id."""
+    failed: dict[str, str] = {}
+    unattributed: list[str] = []
+    for error in body.get("errors", []) or []:
+        message = f"{error.get('category', 'ERROR')}: {error.get('message', '')}".strip()
+        ids = [str(i) for i in ((error.get("context") or {}).get("ids") or [])]
+        if not ids:
+            unattributed.append(message)
+        for ident in ids:
+            failed[key(ident)] = message
+    return failed, unattributed
