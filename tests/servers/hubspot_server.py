@@ -161,8 +161,8 @@ class HubSpotServer:
                 del self._index[(name, value)]
         del self.contacts[contact["id"]]
 
-    def batch_upsert(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
-        inputs = body.get("inputs")
+    def _refuse_batch(self, inputs: Any) -> tuple[int, dict[str, Any]] | None:
+        """The 400 a batch endpoint answers for a missing, oversized or poisoned input list."""
         if not isinstance(inputs, list) or not inputs:
             return 400, _error("VALIDATION_ERROR", "inputs must be a non-empty list")
         if len(inputs) > MAX_INPUTS:
@@ -170,6 +170,13 @@ class HubSpotServer:
         poison = self.faults.poison_value
         if poison is not None and poison in json.dumps(inputs):
             return 400, _error("VALIDATION_ERROR", "Invalid input JSON on line 1")
+        return None
+
+    def batch_upsert(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+        inputs = body.get("inputs")
+        refusal = self._refuse_batch(inputs)
+        if refusal is not None:
+            return refusal
         seen: set[tuple[str, str]] = set()
         with self.lock:
             for item in inputs:
@@ -258,13 +265,9 @@ class HubSpotServer:
     def batch_update(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Update contacts by HubSpot id; never creates. Unknown ids: 207 with OBJECT_NOT_FOUND."""
         inputs = body.get("inputs")
-        if not isinstance(inputs, list) or not inputs:
-            return 400, _error("VALIDATION_ERROR", "inputs must be a non-empty list")
-        if len(inputs) > MAX_INPUTS:
-            return 400, _error("VALIDATION_ERROR", f"Batch input size {len(inputs)} exceeds the limit of {MAX_INPUTS}")
-        poison = self.faults.poison_value
-        if poison is not None and poison in json.dumps(inputs):
-            return 400, _error("VALIDATION_ERROR", "Invalid input JSON on line 1")
+        refusal = self._refuse_batch(inputs)
+        if refusal is not None:
+            return refusal
         seen: set[str] = set()
         with self.lock:
             for item in inputs:

@@ -369,12 +369,7 @@ class SalesforceServer:
         return record_id, False, None
 
     def _collection_update(self, body: Any) -> list[dict[str, Any]]:
-        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-            raise ApiError(400, "JSON_PARSER_ERROR", "expected {\"allOrNone\": ..., \"records\": [...]}")
-        if body.get("allOrNone") not in (False, None):
-            raise ApiError(400, "INVALID_FIELD", "this server only implements allOrNone false")
-        if len(body["records"]) > MAX_COLLECTION_RECORDS:
-            raise ApiError(400, "EXCEEDED_ID_LIMIT", f"record limit is {MAX_COLLECTION_RECORDS}")
+        _check_collection(body)
         results = []
         for record in body["records"]:
             object_name = (record.get("attributes") or {}).get("type")
@@ -409,12 +404,7 @@ class SalesforceServer:
         external_field = self._field(external)
         if external_field is None or not self.fields[external.lower()][2]:
             raise ApiError(400, "INVALID_FIELD", f"{external} is not an external id field of {object_name}")
-        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-            raise ApiError(400, "JSON_PARSER_ERROR", "expected {\"allOrNone\": ..., \"records\": [...]}")
-        if body.get("allOrNone") not in (False, None):
-            raise ApiError(400, "INVALID_FIELD", "this server only implements allOrNone false")
-        if len(body["records"]) > MAX_COLLECTION_RECORDS:
-            raise ApiError(400, "EXCEEDED_ID_LIMIT", f"record limit is {MAX_COLLECTION_RECORDS}")
+        _check_collection(body)
         results = []
         for record in body["records"]:
             if (record.get("attributes") or {}).get("type") != object_name:
@@ -610,3 +600,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def _check_collection(body: Any) -> None:
+    """Refuse an sObject Collections body that is malformed, all-or-none, or over the record limit."""
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+        raise ApiError(400, "JSON_PARSER_ERROR", "expected {\"allOrNone\": ..., \"records\": [...]}")
+    if body.get("allOrNone") not in (False, None):
+        raise ApiError(400, "INVALID_FIELD", "this server only implements allOrNone false")
+    if len(body["records"]) > MAX_COLLECTION_RECORDS:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT", f"record limit is {MAX_COLLECTION_RECORDS}")
