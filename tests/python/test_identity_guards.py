@@ -1,8 +1,9 @@
 """Identity resolution under attack, and customer ids that stay put.
 
 Adversarial fixtures written into the raw tables of a small generated world: a store kiosk on
-which 400 different people log in, a household sharing an email and an iPad, and
-test@test.com typed on 300 orders by 300 different people. None of them may merge people.
+which 400 different people log in, a household sharing an email and an iPad, test@test.com
+typed on 300 orders by 300 different people, and two namesakes at one address. None of them
+may merge people.
 Then: a full refresh renumbers nobody, a new record that links two customers merges them with
 the oldest id surviving, and taking it away splits them again; both are recorded.
 """
@@ -54,6 +55,35 @@ def household_rows() -> dict[tuple[str, str], list[dict]]:
     return {("segment", "identifies"): identifies, ("shop", "orders"): orders}
 
 
+def namesake_rows() -> dict[tuple[str, str], list[dict]]:
+    """Two people called Ottoline Farquharson at one address (a mother and daughter), each with
+    an email of her own, one a CRM contact and one a shop customer: name and address alone must
+    not join them. Two CRM contacts of Peregrine Ashdown at one address with different emails but
+    the same birth date are one person: the birth date is the personal agreement the guard asks."""
+    home = {"address": "3 Wicklow Mews", "city": "Brackenford", "zip": "30301"}
+    crm = [
+        {"hs_object_id": "namesake-crm-1", "firstname": "Ottoline", "lastname": "Farquharson",
+         "email": "ottoline.f@example.org", **home,
+         "createdate": "2025-03-01 09:00:00", "lastmodifieddate": "2025-03-01 09:00:00",
+         "_loaded_at": ts("2025-03-02 00:00:00")},
+        {"hs_object_id": "namesake-crm-2", "firstname": "Peregrine", "lastname": "Ashdown",
+         "email": "peregrine.a@example.org", "address": "41 Hollin Row", "city": "Brackenford", "zip": "30302",
+         "date_of_birth": "1961-08-14", "createdate": "2025-03-01 09:00:00",
+         "lastmodifieddate": "2025-03-01 09:00:00", "_loaded_at": ts("2025-03-02 00:00:00")},
+        {"hs_object_id": "namesake-crm-3", "firstname": "Peregrine", "lastname": "Ashdown",
+         "email": "p.ashdown@work.example.com", "address": "41 Hollin Row", "city": "Brackenford", "zip": "30302",
+         "date_of_birth": "1961-08-14", "createdate": "2025-06-01 09:00:00",
+         "lastmodifieddate": "2025-06-01 09:00:00", "_loaded_at": ts("2025-06-02 00:00:00")},
+    ]
+    shop = [
+        {"id": 970101, "email": "ottie.farquharson@example.com", "first_name": "Ottoline",
+         "last_name": "Farquharson", "default_address_address1": home["address"],
+         "default_address_city": home["city"], "default_address_zip": home["zip"],
+         "created_at": ts("2025-04-01 09:00:00"), "_fivetran_synced": ts("2025-04-02 00:00:00")},
+    ]
+    return {("crm", "contacts"): crm, ("shop", "customers"): shop}
+
+
 def placeholder_rows() -> list[dict]:
     return [
         {"id": 980000 + i, "name": f"#98{i:04d}", "email": "test@test.com",
@@ -77,12 +107,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Target:
         for (source, table), rows in household_rows().items():
             insert_rows(warehouse, source, table, rows)
         insert_rows(warehouse, "shop", "orders", placeholder_rows())
+        for (source, table), rows in namesake_rows().items():
+            insert_rows(warehouse, source, table, rows)
+        # One person known twice: a shop account and a CRM contact (a shop holds one account per
+        # customer, var identity_type_limits, so the second record lives in the CRM).
         insert_rows(warehouse, "shop", "customers", [
             {"id": 970001, "email": LINK_EMAIL[1], "first_name": "Evangeline", "last_name": "Thistlewood",
              "created_at": ts("2025-01-01 09:00:00"), "_fivetran_synced": ts("2025-01-02 00:00:00")},
-            {"id": 970002, "email": LINK_OTHER[1], "phone": "+1 415 555 0177", "first_name": "Evangeline",
-             "last_name": "Thistlewood-Marsh", "default_address_address1": "12 Quarry Hill",
-             "created_at": ts("2025-02-01 09:00:00"), "_fivetran_synced": ts("2025-02-02 00:00:00")},
+        ])
+        insert_rows(warehouse, "crm", "contacts", [
+            {"hs_object_id": "merge-other-1", "email": LINK_OTHER[1], "phone": "+1 415 555 0177",
+             "firstname": "Evangeline", "lastname": "Thistlewood-Marsh", "address": "12 Quarry Hill",
+             "createdate": "2025-02-01 09:00:00", "lastmodifieddate": "2025-02-01 09:00:00",
+             "_loaded_at": ts("2025-02-02 00:00:00")},
         ])
     finally:
         warehouse.close()
@@ -120,6 +157,38 @@ def test_placeholder_email_on_hundreds_of_orders_merges_nobody(world: Target):
     customers = customers_of(world, "shop.orders", [str(980000 + i) for i in range(PLACEHOLDER_PEOPLE)])
     resolved = [c for c in customers if c is not None]
     assert len(set(resolved)) == len(resolved)
+
+
+def test_namesakes_at_one_address_with_their_own_emails_stay_two_people(world: Target):
+    crm = customers_of(world, "crm.contacts", ["namesake-crm-1"])
+    shop = customers_of(world, "shop.customers", ["970101"])
+    assert None not in crm + shop
+    assert crm != shop
+    # the matcher does link their profiles; the household guard is what keeps them apart
+    warehouse = connect(world)
+    try:
+        schema = relation_schema(world, "intermediate")
+        found, followed = warehouse.query(
+            f"""select count(*), count(guarded.node_a)
+                from {schema}.int_identity__edges as edges
+                inner join {schema}.int_identity__identifiers as a on edges.node_a = a.node_id
+                inner join {schema}.int_identity__identifiers as b on edges.node_b = b.node_id
+                inner join {schema}.int_matching__profiles as pa on a.identifier_value = pa.profile_key
+                inner join {schema}.int_matching__profiles as pb on b.identifier_value = pb.profile_key
+                left join {schema}.int_identity__guarded_edges as guarded
+                    on edges.node_a = guarded.node_a and edges.node_b = guarded.node_b
+                where edges.match_type = 'probabilistic'
+                    and pa.first_name = 'ottoline' and pb.first_name = 'ottoline'""")[0]
+    finally:
+        warehouse.close()
+    assert found >= 1
+    assert followed == 0
+
+
+def test_namesake_records_agreeing_on_a_birth_date_are_one_person(world: Target):
+    first, second = customers_of(world, "crm.contacts", ["namesake-crm-2", "namesake-crm-3"])
+    assert first is not None
+    assert first == second
 
 
 def id_map(target: Target) -> dict[tuple[str, str], str]:

@@ -6,7 +6,7 @@
 
 with edges as (
 
-    select * from {{ ref('int_identity__edges') }}
+    select * from {{ ref('int_identity__guarded_edges') }}
 
 ),
 

@@ -4,7 +4,21 @@
     probabilistic: person profiles the Fellegi-Sunter matcher scored at or above var
         matching_threshold_probability, with the pair's match weight and probability, unless
         their first names agree less than var matching_min_first_name_level: a household
-        shares surname, address and phone, never a first name. -#}
+        shares surname, address and phone, never a first name. personal_agreement: the pair
+        agrees on one of var identity_personal_comparisons (a partial weight above zero),
+        which int_identity__guarded_edges asks of some links. -#}
+{%- set known = cdp.matching_comparison_definitions().keys() | list -%}
+{%- set compared = cdp.matching_comparisons() | map(attribute='name') | list -%}
+{%- set personal = [] -%}
+{%- for comparison in var('identity_personal_comparisons') -%}
+    {%- if comparison not in known -%}
+        {%- do exceptions.raise_compiler_error("dbt_project.yml vars: identity_personal_comparisons lists '"
+            ~ comparison ~ "', which is not a comparison; choose among " ~ known | join(', ')) -%}
+    {%- endif -%}
+    {%- if comparison in compared -%}
+        {%- do personal.append('scored_pairs.weight_' ~ comparison ~ ' > 0') -%}
+    {%- endif -%}
+{%- endfor %}
 
 with record_identifiers as (
 
@@ -66,7 +80,8 @@ deterministic as (
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at,
         cast(null as double precision) as match_weight,
-        cast(null as double precision) as match_probability
+        cast(null as double precision) as match_probability,
+        cast(null as boolean) as personal_agreement
     from linked
     group by anchor_node_id, node_id, source_table
 
@@ -83,7 +98,8 @@ probabilistic as (
         cast(null as {{ dbt.type_timestamp() }}) as first_seen_at,
         cast(null as {{ dbt.type_timestamp() }}) as last_seen_at,
         scored_pairs.match_weight,
-        scored_pairs.match_probability
+        scored_pairs.match_probability,
+        {{ '(' ~ personal | join(' or ') ~ ')' if personal else 'false' }} as personal_agreement
     from scored_pairs
     inner join profiles as profiles_l
         on scored_pairs.profile_id_l = profiles_l.profile_id

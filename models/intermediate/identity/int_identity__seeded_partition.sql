@@ -24,7 +24,7 @@ identifiers as (
 
 edges as (
 
-    select * from {{ ref('int_identity__edges') }}
+    select * from {{ ref('int_identity__guarded_edges') }}
 
 ),
 

@@ -30,7 +30,7 @@ record_identifiers as (
 
 edges as (
 
-    select * from {{ ref('int_identity__edges') }}
+    select * from {{ ref('int_identity__guarded_edges') }}
 
 ),
 

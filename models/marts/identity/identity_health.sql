@@ -1,6 +1,7 @@
 {#- How healthy the identity graph is, one row per measure (long form for dashboards):
     customer size distribution, blocked values and the records they touch, guards that
-    fired, probabilistic links, and merges and splits in this build. -#}
+    fired, links found and links followed (the household guard refuses some probabilistic
+    ones), and merges and splits in this build. -#}
 
 with customer_ids as (
 
@@ -17,6 +18,12 @@ identifiers as (
 edges as (
 
     select * from {{ ref('int_identity__edges') }}
+
+),
+
+guarded_edges as (
+
+    select * from {{ ref('int_identity__guarded_edges') }}
 
 ),
 
@@ -111,6 +118,15 @@ links as (
         match_type as dimension,
         cast(count(*) as double precision) as metric_value
     from edges
+    group by match_type
+
+    union all
+
+    select
+        'edges_followed' as metric,
+        match_type as dimension,
+        cast(count(*) as double precision) as metric_value
+    from guarded_edges
     group by match_type
 
 ),
