@@ -83,8 +83,9 @@ def timed_build(target: Target, label: str) -> tuple[float, dict[str, float]]:
         for result in results
         if manifest.get(result["unique_id"], {}).get("language") == "python"
     }
-    print(f"{label}: {seconds:.1f} s (Python scoring models {sum(scoring.values()):.1f} s: {scoring})",
-          file=sys.stderr, flush=True)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"{label}: {seconds:.1f} s, peak RSS so far {peak:,.0f} MB (Python scoring models "
+          f"{sum(scoring.values()):.1f} s: {scoring})", file=sys.stderr, flush=True)
     return seconds, scoring
 
 

@@ -2,7 +2,8 @@
 
 Adversarial fixtures written into the raw tables of a small generated world: a store kiosk on
 which 400 different people log in, a household sharing an email and an iPad, test@test.com
-typed on 300 orders by 300 different people, and two namesakes at one address. None of them
+typed on 300 orders by 300 different people, two namesakes at one address, a family inbox
+typed at the till by a partner, and a help-desk account two people write from. None of them
 may merge people.
 Then: a full refresh renumbers nobody, a new record that links two customers merges them with
 the oldest id surviving, and taking it away splits them again; both are recorded.
@@ -14,6 +15,7 @@ import dataclasses
 
 import pytest
 
+from cdp.contract import load_contract
 from cdp.dbt_runner import run_dbt
 from cdp.generate import generate
 from cdp.warehouse import Target, connect, relation_schema, resolve_target
@@ -84,6 +86,38 @@ def namesake_rows() -> dict[tuple[str, str], list[dict]]:
     return {("crm", "contacts"): crm, ("shop", "customers"): shop}
 
 
+def household_inbox_rows(store_id: str) -> dict[tuple[str, str], list[dict]]:
+    """Rosamund Pettigrew's shop account uses the family inbox; her partner types it for an
+    e-receipt at the till, scanning his own loyalty card, and shops with that card again without
+    a receipt. No record of his carries a name: only the inbox's spelling tells it is shared."""
+    till = {"store_id": store_id, "register_id": "1", "transaction_type": "sale", "payment_method": "cash",
+            "item_count": "1", "total_amount": "9.99", "currency": "USD", "_loaded_at": ts("2026-05-10 00:00:00")}
+    return {
+        ("shop", "customers"): [
+            {"id": 970201, "email": "pettigrewfamily@example.com", "first_name": "Rosamund",
+             "last_name": "Pettigrew", "created_at": ts("2025-05-01 09:00:00"),
+             "_fivetran_synced": ts("2025-05-02 00:00:00")}],
+        ("pos", "transactions"): [
+            {"transaction_id": "hh-pos-1", "transaction_date": "2026-05-03", "transaction_time": "12:00:00",
+             "loyalty_id": "LY-HH-000002", "receipt_email": "pettigrewfamily@example.com", **till},
+            {"transaction_id": "hh-pos-2", "transaction_date": "2026-05-07", "transaction_time": "17:30:00",
+             "loyalty_id": "LY-HH-000002", **till}],
+    }
+
+
+def shared_requester_rows() -> list[dict]:
+    """One help-desk account that two people of a household write from, each signing with their
+    own name: the requester id is theirs together and may not join them."""
+    return [
+        {"id": 960000 + n, "requester_id": 96000001, "requester_email": email, "requester_name": name,
+         "subject": "Order question", "channel": "web", "status": "solved", "priority": "normal",
+         "created_at": ts(f"2026-02-0{n} 10:00:00"), "updated_at": ts(f"2026-02-0{n} 11:00:00"),
+         "_fivetran_synced": ts("2026-02-10 00:00:00")}
+        for n, name, email in [(1, "Cornelius Wainwright", "cornelius.wainwright@example.org"),
+                               (2, "Philippa Wainwright", "philippa.w@example.net")]
+    ]
+
+
 def placeholder_rows() -> list[dict]:
     return [
         {"id": 980000 + i, "name": f"#98{i:04d}", "email": "test@test.com",
@@ -109,6 +143,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Target:
         insert_rows(warehouse, "shop", "orders", placeholder_rows())
         for (source, table), rows in namesake_rows().items():
             insert_rows(warehouse, source, table, rows)
+        stores = load_contract()["pos"]["stores"]
+        store_id = warehouse.query(f'select min(store_id) from "{stores.schema}"."{stores.identifier}"')[0][0]
+        for (source, table), rows in household_inbox_rows(store_id).items():
+            insert_rows(warehouse, source, table, rows)
+        insert_rows(warehouse, "support", "tickets", shared_requester_rows())
         # One person known twice: a shop account and a CRM contact (a shop holds one account per
         # customer, var identity_type_limits, so the second record lives in the CRM).
         insert_rows(warehouse, "shop", "customers", [
@@ -189,6 +228,35 @@ def test_namesake_records_agreeing_on_a_birth_date_are_one_person(world: Target)
     first, second = customers_of(world, "crm.contacts", ["namesake-crm-2", "namesake-crm-3"])
     assert first is not None
     assert first == second
+
+
+def block_reason(target: Target, identifier_type: str, identifier_value: str) -> str | None:
+    warehouse = connect(target)
+    try:
+        schema = relation_schema(target, "intermediate")
+        rows = warehouse.query(
+            f"select block_reason from {schema}.int_identity__identifiers "
+            f"where identifier_type = '{identifier_type}' and identifier_value = '{identifier_value}'")
+    finally:
+        warehouse.close()
+    assert len(rows) == 1, (identifier_type, identifier_value, rows)
+    return rows[0][0]
+
+
+def test_household_inbox_typed_on_a_receipt_does_not_join_the_partner(world: Target):
+    assert block_reason(world, "email", "pettigrewfamily@example.com") == "household_email"
+    receipt, later = customers_of(world, "pos.transactions", ["hh-pos-1", "hh-pos-2"])
+    (account,) = customers_of(world, "shop.customers", ["970201"])
+    assert None not in (receipt, later, account)
+    assert receipt == later
+    assert receipt != account
+
+
+def test_help_desk_account_shared_by_two_people_joins_nobody(world: Target):
+    assert block_reason(world, "support_requester_id", "96000001") == "shared_by_people"
+    first, second = customers_of(world, "support.tickets", ["960001", "960002"])
+    assert None not in (first, second)
+    assert first != second
 
 
 def id_map(target: Target) -> dict[tuple[str, str], str]:

@@ -4,7 +4,8 @@
       shared_across_<type> seen on records holding several values of a type limited to one
                            (var identity_type_limits): a store kiosk, a family tablet;
       too_many_people /    an email or phone written under many surnames, or under first
-      shared_by_people     names too different to be one person (int_matching__shared_values). -#}
+      shared_by_people     names too different to be one person (int_matching__shared_values);
+      household_email      a family inbox by its spelling (smithfamily@). -#}
 {%- set single_types = [] -%}
 {%- for identifier_type, limit in var('identity_type_limits').items() if limit | int == 1 -%}
     {%- do single_types.append(identifier_type) -%}

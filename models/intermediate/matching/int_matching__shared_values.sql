@@ -4,8 +4,13 @@
     records carry first names too different to be one person, nicknames and typos aside
     (a family inbox, a household landline). They link nothing, in matching or in the graph.
     Besides the phone and email the matcher compares, a person record's other values
-    (`other_values` of its person source: a CRM contact's landline next to its mobile) are
-    observed under the record's names too. -#}
+    (`other_values` of its person source: a CRM contact's landline next to its mobile, a
+    ticket's help-desk requester account, which a household may share) are observed under the
+    record's names too. Household inboxes are found by their spelling as well: an email whose
+    local part, digits and punctuation aside, is one of its own surnames with a word of var
+    identity_household_email_words (smithfamily@, thesmiths@), so that it links nothing even
+    where the second member only types it on receipts that carry no name. -#}
+{%- set household_words = var('identity_household_email_words') -%}
 {%- set other_values = [] -%}
 {%- if not var('matching_input_relation') -%}
     {%- for entry in cdp.enabled_entries(cdp.matching_person_sources()) -%}
@@ -13,7 +18,9 @@
             {%- do other_values.append({
                 'source_table': entry.source_table, 'record_id': entry.record_id, 'model': entry.model,
                 'identifier_type': identifier_type,
-                'value': cdp.normalise_phone(column) if identifier_type == 'phone' else cdp.email_key(column)}) -%}
+                'value': cdp.normalise_phone(column) if identifier_type == 'phone'
+                    else cdp.email_key(column) if identifier_type == 'email'
+                    else 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')'}) -%}
         {%- endfor -%}
     {%- endfor -%}
 {%- endif %}
@@ -107,6 +114,29 @@ named as (
 
 ),
 
+household_emails as (
+
+    select distinct
+        identifier_type,
+        identifier_value
+    from (
+        select
+            identifier_type,
+            identifier_value,
+            {{ cdp.regex_replace_all("split_part(identifier_value, '@', 1)", '[^a-z]') }} as local_letters,
+            {{ cdp.regex_replace_all('last_name', '[^a-z]') }} as surname_letters
+        from named
+        where identifier_type = 'email' and last_name is not null
+    ) as spelt
+    where surname_letters <> ''
+        and (local_letters = 'the' || surname_letters || 's'
+        {%- for word in household_words %}
+            or local_letters = surname_letters || '{{ word }}'
+            or local_letters = '{{ word }}' || surname_letters
+        {%- endfor %})
+
+),
+
 surnames as (
 
     select
@@ -170,11 +200,15 @@ flagged as (
         case
             when surnames.distinct_last_names > {{ var('identity_max_people_per_value') }} then 'too_many_people'
             when conflicts.conflicting_name_pairs > 0 then 'shared_by_people'
+            when household_emails.identifier_value is not null then 'household_email'
         end as block_reason
     from surnames
     left join conflicts
         on surnames.identifier_type = conflicts.identifier_type
         and surnames.identifier_value = conflicts.identifier_value
+    left join household_emails
+        on surnames.identifier_type = household_emails.identifier_type
+        and surnames.identifier_value = household_emails.identifier_value
 
 ),
 
