@@ -156,6 +156,7 @@ def sync(name: str, dry_run: bool, full_resync: bool, sample: int, config_path: 
     """Send a sync model to its CRM (reverse ETL), as defined in syncs.yml."""
     from cdp.sync.config import load_syncs
     from cdp.sync.engine import RunOptions, run_sync
+    from cdp.sync.state import SyncAlreadyRunning
 
     definition = load_syncs(config_path).get(name)
     target = resolve_target(target_name)
@@ -163,6 +164,9 @@ def sync(name: str, dry_run: bool, full_resync: bool, sample: int, config_path: 
     try:
         summary = run_sync(warehouse, definition, RunOptions(dry_run=dry_run, full_resync=full_resync,
                                                              sample_size=sample, progress=not quiet))
+    except SyncAlreadyRunning as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
     finally:
         warehouse.close()
     verb = "would" if dry_run else "did"

@@ -352,6 +352,16 @@ class SyncEngine:
             self.destination = factory(sync)
             self._check_destination(self.destination)
             state.ensure_tables(self.warehouse, self.schema)
+            state.acquire_run_lock(self.warehouse, self.schema, sync.name)
+        try:
+            return self._locked_run(started)
+        finally:
+            if not opts.dry_run:
+                state.release_run_lock(self.warehouse, self.schema, sync.name)
+
+    def _locked_run(self, started: float) -> RunSummary:
+        opts, sync = self.options, self.sync
+        if not opts.dry_run:
             state.mark_interrupted(self.warehouse, self.schema, sync.name)
         summary = RunSummary(sync=sync.name, run_id=None if opts.dry_run else uuid.uuid4().hex, dry_run=opts.dry_run)
         run_row = self._run_row(summary, state.now())

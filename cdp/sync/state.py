@@ -147,6 +147,36 @@ def update_run(warehouse: Warehouse, schema: str, run: dict[str, Any]) -> None:
         raise
 
 
+class SyncAlreadyRunning(RuntimeError):
+    """Another process is running the same sync against the same sync state."""
+
+
+def _lock_key(schema: str, sync_name: str) -> str:
+    return f"cdp_sync:{schema}:{sync_name}"
+
+
+def acquire_run_lock(warehouse: Warehouse, schema: str, sync_name: str) -> None:
+    """Make sure no other process runs this sync at the same time: on Postgres a session advisory
+    lock per sync state schema and sync, taken before a run and released after it (a killed
+    process's session ends and frees it). DuckDB needs none: one process at a time may write a
+    DuckDB file, so a second run cannot even open the warehouse."""
+    if warehouse.target.type == "duckdb":
+        return
+    if warehouse.query("select pg_try_advisory_lock(hashtext(?))", [_lock_key(schema, sync_name)])[0][0]:
+        return
+    running = warehouse.query(
+        f'select run_id, started_at from "{schema}"."{RUNS}" where sync_name = ? and status = ? '
+        "order by started_at desc limit 1", [sync_name, "running"])
+    which = f" (run {running[0][0]}, started {running[0][1]:%Y-%m-%d %H:%M:%S} UTC)" if running else ""
+    raise SyncAlreadyRunning(f"sync {sync_name!r} is already running in another process{which}; "
+                             "wait for it to end, or stop it, then run again")
+
+
+def release_run_lock(warehouse: Warehouse, schema: str, sync_name: str) -> None:
+    if warehouse.target.type != "duckdb":
+        warehouse.query("select pg_advisory_unlock(hashtext(?))", [_lock_key(schema, sync_name)])
+
+
 def mark_interrupted(warehouse: Warehouse, schema: str, sync_name: str) -> int:
     """Runs of this sync still 'running' were killed: say so."""
     rows = warehouse.query(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cdp.sync import state
 from cdp.sync.config import load_syncs, parse_sync
 from cdp.sync.destinations.base import Record
 from cdp.sync.destinations.hubspot import HubSpotContacts, HubSpotSettings
@@ -367,6 +368,33 @@ def test_sync_sends_new_then_nothing_then_exactly_the_changed(any_wh: Warehouse,
     assert runs[0][6] == 3 and runs[0][7] == 3 and runs[1][2] == 0
     state = dict(any_wh.query(f"select last_result, count(*) from {SYNC_SCHEMA}.sync_state group by 1"))
     assert state == {"ok": len(want), "deleted": 3}
+
+
+@pytest.mark.postgres
+def test_a_second_run_of_one_sync_waits_for_the_first(pg_sync_target: Target, server: HubSpotServer):
+    """Two processes running one sync at once would both send the same rows: the second refuses,
+    names the run in progress, sends nothing and does not mark that run interrupted."""
+    wh, other = connect(pg_sync_target), connect(pg_sync_target)
+    try:
+        for schema in (MODEL_SCHEMA, SYNC_SCHEMA):
+            wh.execute(f'drop schema if exists "{schema}" cascade')
+        make_world(wh, rows=50)
+        state.ensure_tables(wh, SYNC_SCHEMA)
+        state.acquire_run_lock(other, SYNC_SCHEMA, "hubspot")  # the first process, mid-run
+        other.execute(f"insert into {SYNC_SCHEMA}.sync_runs (run_id, sync_name, started_at, status) "
+                      "values ('run-in-progress', 'hubspot', now(), 'running')")
+        with pytest.raises(state.SyncAlreadyRunning, match=r"already running.*run-in-progress"):
+            run(wh, server)
+        assert server.created_total == 0
+        assert wh.query(f"select status from {SYNC_SCHEMA}.sync_runs") == [("running",)]
+        state.release_run_lock(other, SYNC_SCHEMA, "hubspot")
+        done = run(wh, server)
+        assert done.status == "succeeded" and done.succeeded == len(desired(wh))
+        assert dict(wh.query(f"select run_id, status from {SYNC_SCHEMA}.sync_runs"))["run-in-progress"] == \
+            "interrupted"
+    finally:
+        other.close()
+        wh.close()
 
 
 def test_deleted_person_reappearing_is_never_recreated(any_wh: Warehouse, server: HubSpotServer):
