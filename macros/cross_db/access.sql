@@ -4,7 +4,9 @@
     and access_sync_role. Each run (tables are rebuilt, so grants are too) gives those roles
     usage on the marts schema and select on exactly those relations, and takes every other
     table privilege in that schema away from them. Raw, staging and intermediate schemas are
-    never granted. Relations not built (a model selected out) are skipped. The sync role also
+    never granted. Relations not built (a model selected out) are skipped. On Postgres the score
+    tables `cdp score` writes (var access_bi_score_tables) are granted to the BI role too;
+    model_evaluations, which holds the fitted models, is not. The sync role also
     owns its working schema, <target schema>_sync (sync state, suppression list, run logs),
     created here when missing. With var access_create_roles the roles are created (LOGIN, no password:
     set one, or let your identity provider own them) when missing. DuckDB has no roles:
@@ -38,6 +40,15 @@
                 {%- if node.schema not in schemas -%}{%- do schemas.append(node.schema) -%}{%- endif -%}
             {%- endif -%}
         {%- endfor -%}
+    {%- endfor -%}
+    {#- The score tables `cdp score` writes on Postgres (no dbt Python models run there). -#}
+    {%- set marts_schema = target.schema ~ '_marts' -%}
+    {%- for table in var('access_bi_score_tables', []) -%}
+        {%- set relation = adapter.get_relation(database=target.database, schema=marts_schema, identifier=table) -%}
+        {%- if relation is not none -%}
+            {%- do grants.setdefault(roles['bi'], []).append(relation) -%}
+            {%- if marts_schema not in schemas -%}{%- do schemas.append(marts_schema) -%}{%- endif -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- set statements = [] -%}
     {%- for role in roles.values() -%}

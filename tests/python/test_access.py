@@ -41,13 +41,14 @@ def refused(target: Target, role: str, sql: str) -> bool:
 def test_bi_reader_reads_the_marts_and_masked_profiles_only(pg_built: Target):
     marts = relation_schema(pg_built, "marts")
     for mart in ("customer_features", "customer_consent", "audience_memberships", "identity_health",
-                 "customer_events", "customer_profiles_masked"):
+                 "customer_events", "customer_profiles_masked", "customer_scores", "customer_clv",
+                 "next_best_action", "customer_rfm_scores"):
         assert read_as(pg_built, BI_ROLE, f"select count(*) from {marts}.{mart}")[0][0] > 0, mart
     masked = read_as(pg_built, BI_ROLE, f"select email_masked, phone_masked from {marts}.customer_profiles_masked "
                                         "where email_masked is not null and phone_masked is not null limit 50")
     assert masked and all("***@" in email and phone.startswith("***") and len(phone) == 7 for email, phone in masked)
     for relation in (f"{marts}.customers", f"{marts}.customer_identifiers", f"{marts}.crm_hubspot_contacts",
-                     f"{marts}.customer_deletions",
+                     f"{marts}.customer_deletions", f"{marts}.model_evaluations",
                      f"{relation_schema(pg_built, 'staging')}.stg_crm__contacts",
                      f"{relation_schema(pg_built, 'intermediate')}.int_identity__customer_ids",
                      "raw_crm.contacts"):
