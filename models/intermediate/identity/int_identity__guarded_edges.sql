@@ -36,13 +36,18 @@ established as (
 
 ),
 
-probabilistic as (
+final as (
 
     select
-        edges.*,
-        components_a.component_id as component_a,
-        components_b.component_id as component_b,
-        established_a.component_id is not null and established_b.component_id is not null as both_established
+        edges.node_a,
+        edges.node_b,
+        edges.source_table,
+        edges.match_type,
+        edges.record_count,
+        edges.first_seen_at,
+        edges.last_seen_at,
+        edges.match_weight,
+        edges.match_probability
     from edges
     inner join deterministic_components as components_a
         on edges.node_a = components_a.node_id
@@ -52,41 +57,11 @@ probabilistic as (
         on components_a.component_id = established_a.component_id
     left join established as established_b
         on components_b.component_id = established_b.component_id
-    where edges.match_type = 'probabilistic'
-
-),
-
-final as (
-
-    select
-        node_a,
-        node_b,
-        source_table,
-        match_type,
-        record_count,
-        first_seen_at,
-        last_seen_at,
-        match_weight,
-        match_probability
-    from edges
-    where match_type = 'deterministic'
-
-    union all
-
-    select
-        node_a,
-        node_b,
-        source_table,
-        match_type,
-        record_count,
-        first_seen_at,
-        last_seen_at,
-        match_weight,
-        match_probability
-    from probabilistic
-    where component_a = component_b
-        or not both_established
-        or personal_agreement
+    where edges.match_type = 'deterministic'
+        or components_a.component_id = components_b.component_id
+        or established_a.component_id is null
+        or established_b.component_id is null
+        or edges.personal_agreement
 
 )
 
