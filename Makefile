@@ -42,8 +42,12 @@ demo: install
 	@echo "  cdp_staging.stg_*_rejected       raw rows staging refused, with the reason"
 	@echo "e.g.  $(BIN)/python -c \"import duckdb; print(duckdb.connect('warehouse/cdp.duckdb', read_only=True).sql('select * from cdp_marts.customers limit 5'))\""
 
+# Two test processes (pytest-xdist): the Postgres world's tests in one, the DuckDB world's in the
+# other, the rest shared out (tests/python/conftest.py). TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: lint-python lint-sql
 

@@ -83,6 +83,10 @@ def timed_build(target: Target, label: str) -> tuple[float, dict[str, float]]:
         for result in results
         if manifest.get(result["unique_id"], {}).get("language") == "python"
     }
+    slowest = sorted(results, key=lambda result: result["execution_time"], reverse=True)[:12]
+    print(f"{label}: slowest nodes " + ", ".join(
+        f"{result['unique_id'].split('.')[-1]} {result['execution_time']:.1f} s" for result in slowest
+    ), file=sys.stderr, flush=True)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"{label}: {seconds:.1f} s, peak RSS so far {peak:,.0f} MB (Python scoring models "
           f"{sum(scoring.values()):.1f} s: {scoring})", file=sys.stderr, flush=True)

@@ -40,6 +40,8 @@ def run_dbt(
     Target built in Python (a test's temporary database, say) is exactly where dbt builds.
     target_path: dbt's artefact folder (default target/); a job that always runs with the same
     vars keeps its own, so dbt's parse cache survives builds run with other vars.
+    With CDP_DBT_ARTEFACTS set (a folder), dbt's artefacts and logs go under it, relative
+    target paths included: processes that run dbt side by side (test workers) each set their own.
     """
     resolved = target if isinstance(target, Target) else resolve_target(target)
     if resolved.type == "postgres":
@@ -48,6 +50,10 @@ def run_dbt(
     env.update(target_environment(resolved))
     env["PGTZ"] = "UTC"  # libpq session time zone for dbt-postgres
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    artefacts = os.environ.get("CDP_DBT_ARTEFACTS")
+    if artefacts:
+        target_path = str(Path(artefacts) / (target_path or "target"))
+        env["DBT_LOG_PATH"] = str(Path(artefacts) / "logs")
     command = [
         dbt_executable(),
         *args,

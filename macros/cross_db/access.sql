@@ -53,9 +53,10 @@
     {%- set statements = [] -%}
     {%- for role in roles.values() -%}
         {%- if var('access_create_roles') -%}
+            {#- Roles belong to the whole server: two builds (of two databases) may create one at once. -#}
             {%- do statements.append("do $$ begin if not exists (select from pg_roles where rolname = '" ~ role
                 ~ "') then create role " ~ adapter.quote(role) ~ " login; end if; "
-                ~ "exception when duplicate_object then null; end $$") -%}
+                ~ "exception when duplicate_object or unique_violation then null; end $$") -%}
         {%- endif -%}
         {%- for schema in schemas -%}
             {%- do statements.append('grant usage on schema ' ~ adapter.quote(schema) ~ ' to ' ~ adapter.quote(role)) -%}

@@ -3,6 +3,11 @@
 Each warehouse is built once per test session and shared by every test that needs it.
 Postgres tests run against the server at CDP_PG_HOST:CDP_PG_PORT in a throwaway database;
 when CI=true they must run, so an unreachable server fails them instead of skipping.
+
+`make test` runs the tests in two processes (pytest-xdist, --dist loadgroup): every test that
+reads the built Postgres world runs in one process, every test that reads the built DuckDB
+world in one process, so each world is built once; the tests with worlds of their own are
+shared out between the two. Each process keeps its own dbt artefacts and logs.
 """
 
 from __future__ import annotations
@@ -18,10 +23,35 @@ import pytest
 
 from cdp.generate import generate
 from cdp.pipeline import build
-from cdp.warehouse import Target, connect, ensure_pg_database, resolve_target
+from cdp.warehouse import PROJECT_DIR, Target, connect, ensure_pg_database, resolve_target
 
 CUSTOMERS = 1500
 SEED = 7
+
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER:
+    os.environ["CDP_DBT_ARTEFACTS"] = str(PROJECT_DIR / "target" / f"pytest-{_WORKER}")
+
+
+def _worlds(item: pytest.Item) -> set[str]:
+    """The session-built worlds a test reads: 'postgres', 'duckdb', both or none."""
+    names = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    param = callspec.params.get("built") if callspec else None
+    worlds = set()
+    if "pg_built" in names or param == "postgres":
+        worlds.add("postgres")
+    if "duckdb_built" in names or param == "duckdb":
+        worlds.add("duckdb")
+    return worlds
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test reading both worlds goes with the Postgres ones (its process builds DuckDB's too).
+    for item in items:
+        worlds = _worlds(item)
+        if worlds:
+            item.add_marker(pytest.mark.xdist_group("postgres" if "postgres" in worlds else "duckdb"))
 
 
 def postgres_reachable(target: Target) -> bool:
