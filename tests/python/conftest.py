@@ -46,6 +46,7 @@ def _worlds(item: pytest.Item) -> set[str]:
     return worlds
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # A test reading both worlds goes with the Postgres ones (its process builds DuckDB's too).
     for item in items:
