@@ -6,8 +6,9 @@ when CI=true they must run, so an unreachable server fails them instead of skipp
 
 `make test` runs the tests in two processes (pytest-xdist, --dist loadgroup): every test that
 reads the built Postgres world runs in one process, every test that reads the built DuckDB
-world in one process, so each world is built once; the tests with worlds of their own are
-shared out between the two. Each process keeps its own dbt artefacts and logs.
+world in one process, so each world is built once; the other modules, which build worlds of
+their own, are shared out whole between the two. Each process keeps its own dbt artefacts
+and logs.
 """
 
 from __future__ import annotations
@@ -48,11 +49,23 @@ def _worlds(item: pytest.Item) -> set[str]:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # A test reading both worlds goes with the Postgres ones (its process builds DuckDB's too).
+    """Groups for `--dist loadgroup`: a group runs in one process, so each world is built once.
+
+    Tests of a session-built world: 'postgres' or 'duckdb' (a test reading both goes with the
+    Postgres ones; its process builds DuckDB's world too). Other tests build worlds of their
+    own in module fixtures: they are grouped by module, and by warehouse where the module
+    builds one world per warehouse.
+    """
     for item in items:
         worlds = _worlds(item)
         if worlds:
-            item.add_marker(pytest.mark.xdist_group("postgres" if "postgres" in worlds else "duckdb"))
+            group = "postgres" if "postgres" in worlds else "duckdb"
+        else:
+            callspec = getattr(item, "callspec", None)
+            params = callspec.params.values() if callspec else ()
+            warehouses = [v for v in params if isinstance(v, str) and v in ("duckdb", "postgres")]
+            group = "-".join([item.module.__name__.rsplit(".", 1)[-1], *warehouses[:1]])
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def postgres_reachable(target: Target) -> bool:
