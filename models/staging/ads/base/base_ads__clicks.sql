@@ -1,6 +1,9 @@
+{%- set change_key = 'click_id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('ads', 'ad_clicks') }}
+    {{ cdp.changed_source_rows(source('ads', 'ad_clicks'), change_key) }}
 
 ),
 
@@ -14,7 +17,8 @@ typed as (
         {{ cdp.to_utc_timestamp('clicked_at') }} as clicked_at,
         {{ cdp.clean_text('landing_page_url') }} as landing_page_url,
         lower({{ cdp.clean_text('device_type') }}) as device_type,
-        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = 'conversion_id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('ads', 'ad_conversions') }}
+    {{ cdp.changed_source_rows(source('ads', 'ad_conversions'), change_key) }}
 
 ),
 
@@ -16,7 +19,8 @@ typed as (
         cast(conversion_value as {{ dbt.type_numeric() }}) as conversion_value,
         upper({{ cdp.clean_text('currency') }}) as currency,
         lower({{ cdp.clean_identifier('hashed_email') }}) as hashed_email,
-        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = "cast(date_day as " ~ dbt.type_string() ~ ") || '|' || platform || '|' || campaign_id" -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('ads', 'ad_spend') }}
+    {{ cdp.changed_source_rows(source('ads', 'ad_spend'), change_key) }}
 
 ),
 
@@ -16,7 +19,8 @@ typed as (
         cast(clicks as {{ dbt.type_bigint() }}) as clicks,
         cast(spend as {{ dbt.type_numeric() }}) as spend,
         upper({{ cdp.clean_text('currency') }}) as currency,
-        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

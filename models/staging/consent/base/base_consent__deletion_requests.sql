@@ -1,6 +1,9 @@
+{%- set change_key = 'request_id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('consent', 'deletion_requests') }}
+    {{ cdp.changed_source_rows(source('consent', 'deletion_requests'), change_key) }}
 
 ),
 
@@ -15,7 +18,8 @@ typed as (
         {{ cdp.blank_to_null('requested_at') }} as requested_at_raw,
         {{ cdp.parse_utc_timestamp('requested_at') }} as requested_at,
         lower({{ cdp.clean_text('status') }}) as status,
-        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = 'event_id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('consent', 'consent_events') }}
+    {{ cdp.changed_source_rows(source('consent', 'consent_events'), change_key) }}
 
 ),
 
@@ -20,7 +23,8 @@ typed as (
         lower({{ cdp.clean_text('source') }}) as consent_source,
         {{ cdp.blank_to_null('occurred_at') }} as occurred_at_raw,
         {{ cdp.parse_utc_timestamp('occurred_at') }} as occurred_at,
-        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = 'hs_object_id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('crm', 'companies') }}
+    {{ cdp.changed_source_rows(source('crm', 'companies'), change_key) }}
 
 ),
 
@@ -16,7 +19,8 @@ typed as (
         {{ cdp.blank_to_null('createdate') }} as created_at_raw,
         {{ cdp.parse_utc_timestamp('createdate', var('crm_source_timezone')) }} as created_at,
         {{ cdp.parse_utc_timestamp('lastmodifieddate', var('crm_source_timezone')) }} as updated_at,
-        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = 'hs_object_id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('crm', 'deals') }}
+    {{ cdp.changed_source_rows(source('crm', 'deals'), change_key) }}
 
 ),
 
@@ -18,7 +21,8 @@ typed as (
         {{ cdp.parse_utc_timestamp('createdate', var('crm_source_timezone')) }} as created_at,
         {{ cdp.clean_identifier('associated_contact_id') }} as contact_id,
         {{ cdp.clean_identifier('associated_company_id') }} as company_id,
-        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

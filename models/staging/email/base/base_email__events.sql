@@ -1,6 +1,9 @@
+{%- set change_key = 'event_id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('email', 'email_events') }}
+    {{ cdp.changed_source_rows(source('email', 'email_events'), change_key) }}
 
 ),
 
@@ -19,7 +22,8 @@ typed as (
         {{ cdp.clean_text('url') }} as url,
         {{ cdp.clean_text('bounce_reason') }} as bounce_reason,
         {{ cdp.clean_text('user_agent') }} as user_agent,
-        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = 'store_id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('pos', 'stores') }}
+    {{ cdp.changed_source_rows(source('pos', 'stores'), change_key) }}
 
 ),
 
@@ -13,7 +16,8 @@ typed as (
         upper({{ cdp.clean_text('state') }}) as state,
         {{ cdp.normalise_postcode('postcode') }} as postcode,
         {{ cdp.parse_date('opened_on') }} as opened_on,
-        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = "transaction_id || '-' || line_number" -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('pos', 'transaction_lines') }}
+    {{ cdp.changed_source_rows(source('pos', 'transaction_lines'), change_key) }}
 
 ),
 
@@ -17,7 +20,8 @@ typed as (
         {{ cdp.parse_integer('quantity') }} as quantity,
         {{ cdp.blank_to_null('unit_price') }} as unit_price_raw,
         {{ cdp.parse_decimal('unit_price') }} as unit_price,
-        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

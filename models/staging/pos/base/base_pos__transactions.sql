@@ -1,6 +1,9 @@
+{%- set change_key = 'transaction_id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('pos', 'transactions') }}
+    {{ cdp.changed_source_rows(source('pos', 'transactions'), change_key) }}
 
 ),
 
@@ -26,7 +29,8 @@ typed as (
         {{ cdp.blank_to_null('total_amount') }} as total_amount_raw,
         {{ cdp.parse_decimal('total_amount') }} as total_amount,
         upper({{ cdp.clean_text('currency') }}) as currency,
-        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_loaded_at') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

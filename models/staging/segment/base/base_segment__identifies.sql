@@ -1,6 +1,9 @@
+{%- set change_key = 'id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('segment', 'identifies') }}
+    {{ cdp.changed_source_rows(source('segment', 'identifies'), change_key) }}
 
 ),
 
@@ -12,7 +15,8 @@ typed as (
         {{ cdp.email_key('email') }} as email_key,
         {{ cdp.clean_text('first_name') }} as first_name,
         {{ cdp.clean_text('last_name') }} as last_name,
-        {{ cdp.normalise_phone('phone') }} as phone
+        {{ cdp.normalise_phone('phone') }} as phone,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = 'id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('segment', 'pages') }}
+    {{ cdp.changed_source_rows(source('segment', 'pages'), change_key) }}
 
 ),
 
@@ -14,7 +17,8 @@ typed as (
         {{ cdp.clean_text('url') }} as page_url,
         {{ cdp.clean_text('referrer') }} as page_referrer,
         {{ cdp.clean_text('search') }} as page_search,
-        {{ cdp.click_id_from_url('url') }} as click_id
+        {{ cdp.click_id_from_url('url') }} as click_id,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = 'id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('segment', 'screens') }}
+    {{ cdp.changed_source_rows(source('segment', 'screens'), change_key) }}
 
 ),
 
@@ -8,7 +11,8 @@ typed as (
 
     select
         {{ cdp.segment_common_columns() }},
-        {{ cdp.clean_text('name') }} as screen_name
+        {{ cdp.clean_text('name') }} as screen_name,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

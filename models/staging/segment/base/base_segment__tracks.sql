@@ -1,6 +1,9 @@
+{%- set change_key = 'id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('segment', 'tracks') }}
+    {{ cdp.changed_source_rows(source('segment', 'tracks'), change_key) }}
 
 ),
 
@@ -14,7 +17,8 @@ typed as (
         lower({{ cdp.clean_text('product_category') }}) as product_category,
         {{ cdp.clean_identifier('order_id') }} as order_id,
         cast(revenue as {{ dbt.type_numeric() }}) as revenue,
-        {{ cdp.click_id_from_url('context_page_url') }} as click_id
+        {{ cdp.click_id_from_url('context_page_url') }} as click_id,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

@@ -1,6 +1,9 @@
+{%- set change_key = 'id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('shop', 'customers') }}
+    {{ cdp.changed_source_rows(source('shop', 'customers'), change_key) }}
 
 ),
 
@@ -24,7 +27,8 @@ typed as (
         upper({{ cdp.clean_text('default_address_country_code') }}) as country_code,
         {{ cdp.to_utc_timestamp('created_at') }} as created_at,
         {{ cdp.to_utc_timestamp('updated_at') }} as updated_at,
-        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

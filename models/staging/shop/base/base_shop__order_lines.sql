@@ -1,6 +1,9 @@
+{%- set change_key = 'id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('shop', 'order_lines') }}
+    {{ cdp.changed_source_rows(source('shop', 'order_lines'), change_key) }}
 
 ),
 
@@ -15,7 +18,8 @@ typed as (
         lower({{ cdp.clean_text('product_type') }}) as category,
         quantity,
         cast(price as {{ dbt.type_numeric() }}) as unit_price,
-        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

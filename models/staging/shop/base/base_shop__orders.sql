@@ -1,6 +1,9 @@
+{%- set change_key = 'id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('shop', 'orders') }}
+    {{ cdp.changed_source_rows(source('shop', 'orders'), change_key) }}
 
 ),
 
@@ -38,7 +41,8 @@ typed as (
         lower({{ cdp.url_parameter('landing_site', 'utm_medium') }}) as utm_medium,
         {{ cdp.url_parameter('landing_site', 'utm_campaign') }} as utm_campaign,
         lower({{ cdp.clean_text('source_name') }}) as source_name,
-        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),

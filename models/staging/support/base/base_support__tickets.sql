@@ -1,6 +1,9 @@
+{%- set change_key = 'id' -%}
+{{ config(change_key=change_key) }}
+
 with source as (
 
-    select * from {{ source('support', 'tickets') }}
+    {{ cdp.changed_source_rows(source('support', 'tickets'), change_key) }}
 
 ),
 
@@ -27,7 +30,8 @@ typed as (
         {{ cdp.to_utc_timestamp('created_at') }} as created_at,
         {{ cdp.to_utc_timestamp('updated_at') }} as updated_at,
         {{ cdp.to_utc_timestamp('solved_at') }} as solved_at,
-        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at
+        {{ cdp.to_utc_timestamp('_fivetran_synced') }} as _loaded_at,
+        {{ cdp.change_tracking_columns() }}
     from source
 
 ),
