@@ -164,11 +164,18 @@ def test_deleted_customers_are_in_no_mart_but_listed_for_the_crm(warehouse: Ware
     intermediate = relation_schema(built, "intermediate")
     deleted = f"select customer_id from {intermediate}.int_privacy__deleted_customers"
     assert count(warehouse, f"select count(*) from ({deleted}) as d") > 0
-    for mart, column in [("customers", "customer_id"), ("customer_events", "customer_id"),
-                         ("customer_identifiers", "customer_id"), ("customer_consent", "customer_id"),
-                         ("crm_hubspot_contacts", "cdp_customer_id")]:
-        leaked = count(warehouse, f"select count(*) from {marts}.{mart} where {column} in ({deleted})")
-        assert leaked == 0, mart
+    # Every column of every mart that holds a customer id, except the list for the CRM to delete.
+    columns = warehouse.query(
+        f"select table_name, column_name from information_schema.columns where table_schema = '{marts}' "
+        f"and column_name like '%customer_id' and table_name <> 'customer_deletions'"
+    )
+    checked = {table for table, _ in columns}
+    assert {"customers", "customer_events", "customer_identifiers", "customer_consent", "crm_hubspot_contacts",
+            "customer_features", "audience_memberships", "customer_id_changes", "customer_profiles_masked"} <= checked
+    for mart, column in columns:
+        leaked = count(warehouse, f"select count(*) from {marts}.{mart} where cast({column} as "
+                                  f"varchar(64)) in ({deleted})")
+        assert leaked == 0, (mart, column)
     listed = count(warehouse, f"select count(distinct customer_id) from {marts}.customer_deletions")
     with_keys = count(
         warehouse,

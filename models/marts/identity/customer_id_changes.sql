@@ -1,10 +1,14 @@
 {{ config(
     materialized='incremental',
     full_refresh=false,
+    post_hook=[
+        "delete from {{ this }} where old_customer_id in (select customer_id from {{ ref('int_privacy__deleted_customers') }}) or new_customer_id in (select customer_id from {{ ref('int_privacy__deleted_customers') }})",
+    ],
 ) }}
 
 {#- Every merge and split of customer ids, one row per (old id, new id) per build, so that
-    downstream systems holding an old id (the CRM sync among them) can follow it.
+    downstream systems holding an old id (the CRM sync among them) can follow it. A customer
+    who asked to be deleted leaves this log too (customer_deletions lists them for the CRM).
       merge  the old id was retired: its identifiers now belong to the surviving id;
       split  some of the old id's identifiers left it for another customer. -#}
 
