@@ -36,13 +36,17 @@
     hash({{ alias }})
 {%- endmacro %}
 
+{#- Postgres hashes the row's text form, in which timestamptz values follow the session time
+    zone: cdp runs dbt with PGTZ=UTC; a build in another zone restages every row once (the
+    same rows, only slower). -#}
 {% macro postgres__row_fingerprint(alias) -%}
     hashtextextended(cast({{ alias }} as text), 0)
 {%- endmacro %}
 
 {#- Body of a base model's `source` step: the raw rows to stage in this build, with their
-    _change_key and _row_fingerprint (key: the model's change_key). A full build takes every row; an incremental one the
-    rows of the change keys whose copies differ from those the table holds. -#}
+    _change_key and _row_fingerprint (key: the model's change_key). A full build takes every
+    row; an incremental one the rows of the change keys whose copies differ from those the
+    table holds. -#}
 {% macro changed_source_rows(source_relation, key) -%}
     {%- set change_key = cdp.change_key_sql(key) -%}
     select
