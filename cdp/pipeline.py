@@ -20,30 +20,41 @@ from cdp.scoring import rfm_scores
 from cdp.scoring.clv import clv_score_frame, customer_clv_table
 from cdp.scoring.customer_scores import assemble_customer_scores
 from cdp.scoring.next_best_action import next_best_actions
-from cdp.scoring.propensity import current_population, evaluations_frame, score_models, train_models
+from cdp.scoring.propensity import (
+    current_population,
+    evaluations_frame,
+    kept_evaluations,
+    score_models,
+    train_models,
+    trained_from_evaluations,
+)
 from cdp.warehouse import ConfigError, Target, connect, relation_schema
 
-PREDICTIVE_INPUTS = ("int_scoring__cutoffs", "int_scoring__training_examples", "int_scoring__features_current",
-                     "int_scoring__transactions")
+PREDICTIVE_INPUTS = ("int_scoring__cutoffs", "int_scoring__retraining", "int_scoring__training_examples",
+                     "int_scoring__features_current", "int_scoring__transactions")
 
 
 def predictive_tables(
-    examples: pd.DataFrame, current_features: pd.DataFrame, customers: pd.DataFrame, consent: pd.DataFrame,
-    transactions: pd.DataFrame, cutoffs: pd.Series,
+    examples: pd.DataFrame | None, current_features: pd.DataFrame, customers: pd.DataFrame, consent: pd.DataFrame,
+    transactions: pd.DataFrame, cutoffs: pd.Series, kept: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """customer_clv, model_evaluations, customer_scores and next_best_action, as the DuckDB
-    Python models build them (python_models/scoring), with each model trained once."""
+    Python models build them (python_models/scoring), with each model trained once, or not at
+    all when `kept` (the previous model_evaluations, cdp.scoring.propensity.kept_evaluations)
+    holds the models this build keeps; examples are then not needed."""
     reference_at = cutoffs["reference_at"]
     clv, reason = customer_clv_table(transactions, reference_at, int(cutoffs["clv_horizon_days"]))
     if reason:
         print(f"customer_clv: no lifetime values this build: {reason}")
-    trained = train_models(examples)
+    if kept is None and examples is None:
+        raise ValueError("predictive_tables: training examples are needed when no models are kept")
+    trained = trained_from_evaluations(kept) if kept is not None else train_models(examples)
     current = current_population(current_features, customers)
     frames = [*score_models(trained, current), clv_score_frame(clv)]
     scores = assemble_customer_scores(frames, scored_at=reference_at)
     return {
         "customer_clv": clv,
-        "model_evaluations": evaluations_frame(trained, with_artifacts=True),
+        "model_evaluations": kept if kept is not None else evaluations_frame(trained, with_artifacts=True),
         "customer_scores": scores,
         "next_best_action": next_best_actions(current, scores, consent, scored_at=reference_at),
     }
@@ -70,8 +81,12 @@ def score(target: Target) -> int:
         def read(sql: str) -> pd.DataFrame:
             return warehouse.query_arrow(sql).to_pandas()
 
+        previous = (read(f"select * from {schema}.model_evaluations")
+                    if warehouse.table_exists(schema, "model_evaluations") else None)
+        kept = kept_evaluations(read(f"select * from {work}.int_scoring__retraining"), previous)
         tables = predictive_tables(
-            examples=read(f"select * from {work}.int_scoring__training_examples"),
+            examples=None if kept is not None else read(f"select * from {work}.int_scoring__training_examples"),
+            kept=kept,
             current_features=read(f"select * from {work}.int_scoring__features_current"),
             customers=read(f"select customer_id, is_anonymous from {schema}.customers"),
             consent=read(f"select customer_id, purpose, consent_status from {schema}.customer_consent"),

@@ -314,6 +314,25 @@ def trained_from_evaluations(evaluations: pd.DataFrame) -> list[TrainedModel]:
     return [TrainedModel.from_evaluation_row(row) for row in evaluations.to_dict("records")]
 
 
+def kept_evaluations(retraining: pd.DataFrame, kept: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The previous build's model_evaluations when this build keeps its models, else None.
+
+    retraining: int_scoring__retraining (one row; retrain says whether the schedule, a full
+    refresh or a change asks for new models). Kept models are also retrained when they come
+    from another version of this code, do not cover every model, or lost a fitted artifact.
+    """
+    if kept is None or kept.empty or retraining.empty or bool(as_bool(retraining["retrain"]).iloc[0]):
+        return None
+    if set(kept["model_version"].astype(str)) != {MODEL_VERSION}:
+        return None
+    if set(kept["model_name"].astype(str)) != {spec.name for spec in MODELS} or kept["model_name"].duplicated().any():
+        return None
+    fitted = kept["status"].astype(str).eq("ok")
+    if "model_artifact" not in kept or kept.loc[fitted, "model_artifact"].isna().any():
+        return None
+    return kept.sort_values("model_name").reset_index(drop=True)
+
+
 def current_population(features: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     """int_scoring__features_current plus is_known (customers.is_anonymous is false): the
     frame score_model and next_best_actions read."""

@@ -247,8 +247,10 @@ def test_events_after_the_cutoff_do_not_change_training_features(duckdb_built: T
     copy = dataclasses.replace(duckdb_built, duckdb_path=tmp_path / "altered.duckdb")
     shutil.copy(duckdb_built.duckdb_path, copy.duckdb_path)
     _alter_events_after(copy.duckdb_path, marts, cutoff, window_end)
-    # rebuild the scoring SQL over the altered events, cutoffs pinned to the same reference moment
-    run_dbt(["build", "--select", "intermediate.scoring", "--vars", f"{{features_as_of: '{reference}'}}"],
+    # rebuild the scoring SQL over the altered events, cutoffs pinned to the same reference moment,
+    # retraining this build (the schedule would keep the first build's examples)
+    run_dbt(["build", "--select", "intermediate.scoring", "--vars",
+             f"{{features_as_of: '{reference}', scoring_retrain_days: 0}}"],
             target=copy, target_path=str(tmp_path / "target"))
 
     wh = connect(copy, read_only=True)

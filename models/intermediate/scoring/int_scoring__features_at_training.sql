@@ -2,4 +2,5 @@
     before it only: the same macro as the customer_features mart. -#}
 {%- set as_of = '(select training_cutoff_at from ' ~ ref('int_scoring__cutoffs') ~ ')' -%}
 
-{{ cdp.customer_features_as_of(as_of) }}
+{#- Kept as it is when this build does not retrain the models (int_scoring__retraining). -#}
+{{ cdp.kept_unless_retraining(cdp.customer_features_as_of(as_of)) }}

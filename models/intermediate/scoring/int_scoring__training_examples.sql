@@ -13,6 +13,8 @@
 -#}
 {%- set purchase_types = "('order_placed', 'store_purchase')" -%}
 
+{#- Kept as it is when this build does not retrain the models (int_scoring__retraining). -#}
+{%- set examples_sql %}
 with cutoffs as (
 
     select * from {{ ref('int_scoring__cutoffs') }}
@@ -130,3 +132,6 @@ final as (
 )
 
 select * from final
+{%- endset %}
+
+{{ cdp.kept_unless_retraining(examples_sql) }}
