@@ -360,9 +360,9 @@ select * from final
 {% endmacro %}
 
 
-{#- customer_features_sql over this project's models, as of `as_of` (SQL timestamp expression):
-    what the customer_features mart and cdp.features.features_as_of both run. -#}
-{% macro customer_features_as_of(as_of) %}
+{#- The relations customer_features_sql reads in this project: events, customers, tickets (none
+    when support is off), order_lines and identifiers. -#}
+{% macro feature_inputs() %}
     {%- set order_lines = [] -%}
     {%- if var('shop_enabled', true) -%}
         {%- do order_lines.append({'source_table': 'shop.orders', 'relation': ref('stg_shop__order_lines'),
@@ -372,12 +372,26 @@ select * from final
         {%- do order_lines.append({'source_table': 'pos.transactions', 'relation': ref('stg_pos__transaction_lines'),
                                    'order_key': 'transaction_id'}) -%}
     {%- endif -%}
+    {{ return({
+        'events': ref('customer_events'),
+        'customers': ref('customers'),
+        'tickets': ref('stg_support__tickets') if var('support_enabled', true) else none,
+        'order_lines': order_lines,
+        'identifiers': ref('customer_identifiers'),
+    }) }}
+{% endmacro %}
+
+{#- customer_features_sql over this project's models, as of `as_of` (SQL timestamp expression):
+    what the customer_features mart and cdp.features.features_as_of both run. `events` stands
+    in for customer_events when given (a subquery over it: the incremental build's customers). -#}
+{% macro customer_features_as_of(as_of, events=none) %}
+    {%- set inputs = cdp.feature_inputs() -%}
     {{ return(cdp.customer_features_sql(
-        events=ref('customer_events'),
-        customers=ref('customers'),
-        tickets=ref('stg_support__tickets') if var('support_enabled', true) else none,
-        order_lines=order_lines,
-        identifiers=ref('customer_identifiers'),
+        events=events or inputs.events,
+        customers=inputs.customers,
+        tickets=inputs.tickets,
+        order_lines=inputs.order_lines,
+        identifiers=inputs.identifiers,
         as_of=as_of)) }}
 {% endmacro %}
 
