@@ -16,8 +16,9 @@
     moved to current_at: features_as_of set, tenure_days and days_since_* increased by the days
     between the two moments (day counts are calendar-day differences on both warehouses, so
     they add up). Everything is computed again on --full-refresh, on the first build, when the
-    previous table's columns differ from the SQL's (a feature or window var changed), when the
-    applied digests are missing, and when the moment moved back.
+    features SQL changed (its signature: the macro's code, the window vars, the sources switched
+    on) or the previous table's columns differ from the SQL's, when the applied digests are
+    missing, and when the moment moved back.
 
     as_of: SQL timestamp expression (as customer_features_as_of).
 -#}
@@ -32,6 +33,13 @@
     {%- set applied = cdp.applied_feature_digests_relation(this) -%}
     {%- if previous is none or adapter.get_relation(database=applied.database, schema=applied.schema,
                                                     identifier=applied.identifier) is none -%}
+        {{ return(full_sql) }}
+    {%- endif -%}
+    {%- set applied_columns = adapter.get_columns_in_relation(applied) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'feature_sql_signature' not in applied_columns
+            or run_query('select max(feature_sql_signature) from ' ~ applied).rows[0][0]
+               != cdp.feature_sql_signature() -%}
+        {#- the features SQL changed since (code, vars, sources switched): everyone -#}
         {{ return(full_sql) }}
     {%- endif -%}
     {%- set columns = get_columns_in_query(full_sql) | map('lower') | list -%}
@@ -196,10 +204,21 @@ select {{ columns | join(', ') }} from kept
                                   identifier=relation.identifier ~ '__applied_digests')) }}
 {% endmacro %}
 
-{#- Post-hooks of an incremental features table: keep the digests this build applied (in the
-    table's transaction on Postgres, so the two never disagree). -#}
+{#- A fingerprint of the features SQL apart from its moment: the macro's code, the window vars,
+    the sources switched on. Rows kept from a build with another signature would be stale. -#}
+{% macro feature_sql_signature() %}
+    {{ return(local_md5(cdp.customer_features_as_of("'moment'"))) }}
+{% endmacro %}
+
+{#- Post-hook of an incremental features table: keep the digests this build applied, with the
+    signature of the SQL that applied them (in the table's transaction on Postgres, so the
+    two never disagree). -#}
 {% macro save_applied_feature_digests(relation) %}
     {%- set applied = cdp.applied_feature_digests_relation(relation) -%}
     drop table if exists {{ applied }};
-    create table {{ applied }} as select * from {{ ref('int_features__input_digests') }}
+    create table {{ applied }} as
+    select
+        digests.*,
+        cast('{{ cdp.feature_sql_signature() }}' as {{ dbt.type_string() }}) as feature_sql_signature
+    from {{ ref('int_features__input_digests') }} as digests
 {% endmacro %}

@@ -2,7 +2,8 @@
 again only the customers whose feature inputs changed or whose events crossed a window edge as
 the moment moved, and moves every other row to the new moment. The rows must be those a full
 refresh gives, row by row, as the moment moves forward (to another time of day) and back, on
-both warehouses; and a row nothing touched must really be kept, not computed again.
+both warehouses; and a row nothing touched must really be kept, not computed again, unless the
+features SQL itself changed.
 """
 
 from __future__ import annotations
@@ -54,18 +55,25 @@ def scenario(target: Target) -> dict:
         run(target, as_of, "--full-refresh")
         outcome[as_of] = {"incremental": incremental, "full_refresh": snapshot(target)}
     # a row no change touches is kept, not computed again: mark one, build at the same moment
+    outcome["sentinel_kept"] = sentinel_survives(target, MOMENTS[-1])
+    # ... unless the features SQL changed (here: support switched off, so no ticket features)
+    outcome["sentinel_kept_after_sql_change"] = sentinel_survives(target, MOMENTS[-1], support_enabled=False)
+    return outcome
+
+
+def sentinel_survives(target: Target, as_of: str, **dbt_vars: object) -> bool:
+    """Mark a customer's row (one without tickets), build at `as_of`: is the mark still there?"""
     marts = relation_schema(target, "marts")
     warehouse = connect(target)
     try:
-        customer_id, = warehouse.query(f"select min(customer_id) from {marts}.customer_features")[0]
+        customer_id, = warehouse.query(f"select min(customer_id) from {marts}.customer_features where tickets = 0")[0]
         warehouse.execute(f"update {marts}.customer_features set favourite_channel = 'sentinel' "
                           f"where customer_id = '{customer_id}'")
     finally:
         warehouse.close()
-    run(target, MOMENTS[-1])
-    outcome["sentinel_kept"] = any(row[0] == customer_id and "sentinel" in row
-                                   for row in snapshot(target)["customer_features"])
-    return outcome
+    run_dbt(["run", "--select", *SELECTION, "--vars", json.dumps({"features_as_of": as_of, **dbt_vars})],
+            target=target, target_path=f"target/features-incremental-{target.type}")
+    return any(row[0] == customer_id and "sentinel" in row for row in snapshot(target)["customer_features"])
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +109,8 @@ def test_incremental_features_equal_a_full_refresh_row_by_row(outcome: dict, as_
 @pytest.mark.slow
 def test_untouched_rows_are_kept_not_computed_again(outcome: dict):
     assert outcome["sentinel_kept"]
+
+
+@pytest.mark.slow
+def test_a_changed_features_sql_computes_everyone(outcome: dict):
+    assert not outcome["sentinel_kept_after_sql_change"]
