@@ -76,7 +76,10 @@ def timed_build(target: Target, label: str) -> tuple[float, dict[str, float]]:
     start = time.perf_counter()
     run_dbt(["build"], target=target, target_path=str(artefacts))
     seconds = time.perf_counter() - start
-    results = json.loads((artefacts / "run_results.json").read_text())["results"]
+    run_results = (artefacts / "run_results.json").read_text()
+    # Keep each build's run results beside the DuckDB file, for a node-by-node comparison.
+    (artefacts.parent / f"run_results.{label.split()[0]}.json").write_text(run_results)
+    results = json.loads(run_results)["results"]
     manifest = json.loads((artefacts / "manifest.json").read_text())["nodes"]
     scoring = {
         result["unique_id"].split(".")[-1]: round(result["execution_time"], 1)
