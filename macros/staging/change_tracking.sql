@@ -5,7 +5,11 @@
         _change_key       the record key as raw text (the base model's `change_key` config:
                           an expression over the raw columns equal to its typed key; '' when
                           the key is missing), the unit that is staged again;
-        _row_fingerprint  a hash of the whole raw row.
+        _row_fingerprint  a hash of the whole raw row;
+        _staged_at        when the build that staged it started (dbt's run_started_at, UTC):
+                          the rows of every record staged again carry the newer moment, so
+                          models built record by record downstream (int_identity__record_identifiers)
+                          find what changed since their own last build without comparing everything.
     A build compares, per change key, the number of raw rows and the sum of their fingerprints
     with what the table holds; the keys that differ (new records, redelivered or corrected
     copies, a copy taken away) are typed and checked again, all their copies together, so that
@@ -52,7 +56,8 @@
     select
         src.*,
         {{ change_key }} as _change_key,
-        {{ cdp.row_fingerprint('src') }} as _row_fingerprint
+        {{ cdp.row_fingerprint('src') }} as _row_fingerprint,
+        {{ cdp.run_started_at_sql() }} as _staged_at
     from {{ source_relation }} as src
     {%- if is_incremental() %}
     where {{ change_key }} in (
@@ -85,11 +90,20 @@
 {#- The change-tracking columns a base model's typed step carries through. -#}
 {% macro change_tracking_columns() -%}
     _change_key,
-        _row_fingerprint
+        _row_fingerprint,
+        _staged_at
+{%- endmacro %}
+
+{#- The moment this dbt invocation started, as a UTC timestamp literal. -#}
+{% macro run_started_at_sql() -%}
+    cast('{{ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 {#- Post-hook of every base model (dbt_project.yml): remove the records whose raw rows are all
-    gone. The raw table is the one source the model reads. -#}
+    gone. The raw table is the one source the model reads. The removed rows are first copied,
+    with the moment (_vanished_at), to the table's vanished-rows log (<model>__vanished, beside
+    it), so that models built record by record downstream learn which records went away; the
+    log is started again when the model's columns change. -#}
 {% macro delete_vanished_source_rows(relation) -%}
     {%- if not execute -%}
         {{ return('') }}
@@ -99,10 +113,36 @@
             ~ model.sources | length) }}
     {%- endif -%}
     {%- set source_relation = source(model.sources[0][0], model.sources[0][1]) -%}
-    delete from {{ relation }} as kept
+    {%- set log = cdp.vanished_rows_relation(relation) -%}
+    {%- if cdp.relation_exists(log) -%}
+        {%- set logged = adapter.get_columns_in_relation(log) | map(attribute='name') | map('lower') | list -%}
+        {%- set staged = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+        {%- if logged != staged + ['_vanished_at'] %}
+    drop table {{ log }};
+        {%- endif %}
+    {%- endif %}
+    create table if not exists {{ log }} as
+    select kept.*, {{ cdp.run_started_at_sql() }} as _vanished_at
+    from {{ relation }} as kept
+    where 1 = 0;
+    insert into {{ log }}
+    select kept.*, {{ cdp.run_started_at_sql() }} as _vanished_at
+    from {{ relation }} as kept
     where not exists (
         select 1
         from {{ source_relation }} as src
         where {{ cdp.change_key_sql(config.get('change_key')) }} = kept._change_key
+    );
+    delete from {{ relation }}
+    where _change_key in (
+        select vanished._change_key
+        from {{ log }} as vanished
+        where vanished._vanished_at = {{ cdp.run_started_at_sql() }}
     )
 {%- endmacro %}
+
+{#- The vanished-rows log of a base model (see delete_vanished_source_rows). -#}
+{% macro vanished_rows_relation(base_relation) %}
+    {{ return(api.Relation.create(database=base_relation.database, schema=base_relation.schema,
+                                  identifier=base_relation.identifier ~ '__vanished', type='table')) }}
+{% endmacro %}

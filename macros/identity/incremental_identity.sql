@@ -1,0 +1,359 @@
+{#-
+    The front of the identity graph built record by record: int_identity__record_identifiers
+    and int_identity__identifiers are incremental tables that compute again only what the
+    records staged since their last build can have changed.
+
+    int_identity__record_identifiers
+        A build finds the changed records: rows of the base models behind the identity sources
+        staged after the moment the table last applied (their _staged_at), and rows those base
+        models removed since (their vanished-rows logs, see delete_vanished_source_rows). A
+        pre-hook lists them in a scratch table, queues the identifiers their kept rows carry,
+        and deletes those rows; the model appends the rows the changed records carry now (their
+        person profiles included); a post-hook queues the identifiers of the new rows and keeps
+        the moment and the SQL's signature in the table's state.
+    int_identity__identifiers
+        Computes again the identifiers in that queue (their statistics, the distinct values of
+        types limited to one on their records, their block reason), and those whose block
+        reason can have changed without a record of theirs changing: values listed in the
+        blocklist seed or in int_matching__shared_values, and the kept rows blocked for one of
+        those reasons. Its post-hook empties the queue. Node ids are stable (a hash of type
+        and value), so a kept row keeps its node id.
+
+    Each table computes everything (and says so to the next through the queue) on
+    --full-refresh, on its first build, when its state is missing, and when its SQL's
+    signature (an md5 of the SQL computing every row: code, vars, sources switched on)
+    differs from the one kept in its state. Pre- and post-hooks run in the model's
+    transaction, so a failed build leaves table, queue and state as they were.
+-#}
+
+{% macro identity_state_relation(relation) %}
+    {{ return(cdp.work_relation(relation, 'state')) }}
+{% endmacro %}
+
+{#- Identifiers whose rows changed: written by int_identity__record_identifiers (the relation
+    `records`), emptied by int_identity__identifiers. -#}
+{% macro identity_queue_relation(records) %}
+    {{ return(api.Relation.create(database=records.database, schema=records.schema,
+                                  identifier='int_identity__touched_identifiers', type='table')) }}
+{% endmacro %}
+
+{#- Whether this build of an incremental identity model computes every row: returns
+    {'full': bool, 'applied_at': SQL timestamp of the changes the table has applied}. -#}
+{% macro identity_build_plan(signature) %}
+    {%- if not execute or flags.FULL_REFRESH or not is_incremental() -%}
+        {{ return({'full': true, 'applied_at': none}) }}
+    {%- endif -%}
+    {%- set state = cdp.identity_state_relation(this) -%}
+    {%- if not cdp.relation_exists(state) -%}
+        {{ return({'full': true, 'applied_at': none}) }}
+    {%- endif -%}
+    {%- set row = run_query('select applied_at, sql_signature from ' ~ state).rows[0] -%}
+    {%- if row[1] != signature -%}
+        {{ return({'full': true, 'applied_at': none}) }}
+    {%- endif -%}
+    {{ return({'full': false,
+               'applied_at': "cast('" ~ row[0].strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")"}) }}
+{% endmacro %}
+
+{#- Post-hook step: keep the moment and signature this build applied. -#}
+{% macro save_identity_state(signature) -%}
+    {%- set state = cdp.identity_state_relation(this) -%}
+    drop table if exists {{ state }};
+    create table {{ state }} as
+    select
+        {{ cdp.run_started_at_sql() }} as applied_at,
+        cast('{{ signature }}' as {{ dbt.type_string() }}) as sql_signature
+{%- endmacro %}
+
+{#- The base model behind a staged identity source. -#}
+{% macro identity_base_model(entry) %}
+    {{ return(entry.model.replace('stg_', 'base_', 1)) }}
+{% endmacro %}
+
+{#- Rows of int_identity__record_identifiers: of every record, or (changed: a relation of
+    source_table, record_id) of the changed records only. -#}
+{% macro record_identifier_rows(entries, changed=none) %}
+    select
+        source_table,
+        record_id,
+        'person_profile' as identifier_type,
+        profile_key as identifier_value,
+        observed_at
+    from {{ ref('int_matching__record_profiles') }} as record_profiles
+    where true{{ cdp.only_changed_records(changed, 'record_profiles.source_table', 'record_profiles.record_id') }}
+    {%- for entry in entries %}
+        {%- set record_id = 'cast(' ~ entry.record_id ~ ' as ' ~ dbt.type_string() ~ ')' %}
+        {%- for identifier_type, column in entry.identifiers %}
+
+    union all
+
+    select
+        '{{ entry.source_table }}' as source_table,
+        {{ record_id }} as record_id,
+        '{{ identifier_type }}' as identifier_type,
+        cast({{ column }} as {{ dbt.type_string() }}) as identifier_value,
+        {{ entry.observed_at }} as observed_at
+    from {{ ref(entry.model) }}
+    where {{ column }} is not null
+        {{- cdp.only_changed_records(changed, "'" ~ entry.source_table ~ "'", record_id) }}
+        {%- endfor %}
+    {%- endfor %}
+{% endmacro %}
+
+{#- Filter: the record (source table and record id expressions) is in `changed`; nothing
+    when changed is none. -#}
+{% macro only_changed_records(changed, source_table, record_id) -%}
+    {%- if changed is not none %}
+        and exists (
+            select 1
+            from {{ changed }} as changed_records
+            where changed_records.source_table = {{ source_table }}
+                and changed_records.record_id = {{ record_id }}
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#- Hooks of int_identity__record_identifiers (see the top of this file). -#}
+{% macro record_identifiers_plan() %}
+    {%- set entries = cdp.enabled_entries(cdp.identity_record_sources()) -%}
+    {%- set signature = local_md5(cdp.record_identifier_rows(entries)) -%}
+    {%- set plan = cdp.identity_build_plan(signature) -%}
+    {%- do plan.update({'entries': entries, 'signature': signature,
+                        'changed': cdp.work_relation(this, 'changed'), 'queue': cdp.identity_queue_relation(this)}) -%}
+    {{ return(plan) }}
+{% endmacro %}
+
+{% macro record_identifiers_pre_hook() -%}
+    {%- set plan = cdp.record_identifiers_plan() -%}
+    drop table if exists {{ plan.changed }};
+    create table if not exists {{ plan.queue }} (
+        identifier_type {{ dbt.type_string() }},
+        identifier_value {{ dbt.type_string() }},
+        everything boolean
+    );
+    {%- if plan.full %}
+        {%- if is_incremental() %}
+    delete from {{ this }};
+        {%- endif %}
+    insert into {{ plan.queue }} (identifier_type, identifier_value, everything) values (null, null, true);
+    {%- else %}
+    create table {{ plan.changed }} as
+    select distinct source_table, record_id
+    from (
+        {%- for entry in plan.entries %}
+            {%- set base = ref(cdp.identity_base_model(entry)) %}
+            {%- set log = cdp.vanished_rows_relation(base) %}
+            {%- set record_id = 'cast(' ~ entry.record_id ~ ' as ' ~ dbt.type_string() ~ ')' %}
+        {{ 'union all' if not loop.first }}
+        select '{{ entry.source_table }}' as source_table, {{ record_id }} as record_id
+        from {{ base }}
+        where _staged_at > {{ plan.applied_at }}
+            {%- if cdp.relation_exists(log) %}
+        union all
+        select '{{ entry.source_table }}' as source_table, {{ record_id }} as record_id
+        from {{ log }}
+        where _vanished_at > {{ plan.applied_at }}
+            {%- endif %}
+        {%- endfor %}
+    ) as changes
+    where record_id is not null;
+    insert into {{ plan.queue }} (identifier_type, identifier_value, everything)
+    select distinct identifier_type, identifier_value, false
+    from {{ this }} as kept
+    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }};
+    delete from {{ this }} as kept
+    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro record_identifiers_post_hook() -%}
+    {%- set plan = cdp.record_identifiers_plan() -%}
+    {%- if not plan.full %}
+    insert into {{ plan.queue }} (identifier_type, identifier_value, everything)
+    select distinct identifier_type, identifier_value, false
+    from {{ this }} as kept
+    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }};
+    drop table {{ plan.changed }};
+    {%- endif %}
+    {{ cdp.save_identity_state(plan.signature) }}
+{%- endmacro %}
+
+{#- Rows of int_identity__identifiers: of every identifier, or (affected: a relation of
+    identifier_type, identifier_value) of those only. -#}
+{% macro identifier_rows(affected=none) %}
+{%- set single_types = [] -%}
+{%- for identifier_type, limit in var('identity_type_limits').items() if limit | int == 1 -%}
+    {%- do single_types.append(identifier_type) -%}
+{%- endfor %}
+with record_identifiers as (
+
+    select * from {{ ref('int_identity__record_identifiers') }}
+
+),
+
+in_scope as (
+
+    select *
+    from record_identifiers
+    {%- if affected is not none %}
+    where exists (
+        select 1
+        from {{ affected }} as affected
+        where affected.identifier_type = record_identifiers.identifier_type
+            and affected.identifier_value = record_identifiers.identifier_value
+    )
+    {%- endif %}
+
+),
+
+blocklist as (
+
+    select * from {{ ref('identity_blocklist') }}
+
+),
+
+shared_values as (
+
+    select * from {{ ref('int_matching__shared_values') }}
+    where block_reason <> 'blocklist'
+
+),
+
+identifier_stats as (
+
+    select
+        identifier_type,
+        identifier_value,
+        min(observed_at) as first_seen_at,
+        max(observed_at) as last_seen_at,
+        count(*) as record_count,
+        count(distinct source_table) as source_count
+    from in_scope
+    group by identifier_type, identifier_value
+
+),
+{%- for single_type in single_types %}
+
+    {{ single_type }}_records as (
+
+        select
+            source_table,
+            record_id,
+            identifier_value as {{ single_type }}
+        from record_identifiers
+        where identifier_type = '{{ single_type }}'
+
+    ),
+
+    linked_{{ single_type }}s as (
+
+        select
+            in_scope.identifier_type,
+            in_scope.identifier_value,
+            count(distinct {{ single_type }}_records.{{ single_type }}) as linked_count
+        from in_scope
+        inner join {{ single_type }}_records
+            on in_scope.source_table = {{ single_type }}_records.source_table
+            and in_scope.record_id = {{ single_type }}_records.record_id
+        where in_scope.identifier_type <> '{{ single_type }}'
+        group by in_scope.identifier_type, in_scope.identifier_value
+
+    ),
+{%- endfor %}
+
+final as (
+
+    select
+        {{ cdp.stable_bigint_id("identifier_stats.identifier_type || ':' || identifier_stats.identifier_value") }}
+            as node_id,
+        identifier_stats.identifier_type,
+        identifier_stats.identifier_value,
+        {{ cdp.identifier_priority('identifier_stats.identifier_type') }} as type_priority,
+        identifier_stats.first_seen_at,
+        identifier_stats.last_seen_at,
+        identifier_stats.record_count,
+        identifier_stats.source_count,
+        {%- for single_type in single_types %}
+            coalesce(linked_{{ single_type }}s.linked_count, 0) as linked_{{ single_type }}_count,
+        {%- endfor %}
+        case
+            when blocklist.identifier_value is not null then 'blocklist'
+            {%- for single_type in single_types %}
+                when linked_{{ single_type }}s.linked_count > 1 then 'shared_across_{{ single_type }}'
+            {%- endfor %}
+            when shared_values.block_reason is not null then shared_values.block_reason
+        end as block_reason
+    from identifier_stats
+    {%- for single_type in single_types %}
+    left join linked_{{ single_type }}s
+        on identifier_stats.identifier_type = linked_{{ single_type }}s.identifier_type
+        and identifier_stats.identifier_value = linked_{{ single_type }}s.identifier_value
+    {%- endfor %}
+    left join blocklist
+        on identifier_stats.identifier_type = blocklist.identifier_type
+        and identifier_stats.identifier_value = blocklist.identifier_value
+    left join shared_values
+        on identifier_stats.identifier_type = shared_values.identifier_type
+        and identifier_stats.identifier_value = shared_values.identifier_value
+
+)
+
+select
+    *,
+    block_reason is not null as is_blocked
+from final
+{% endmacro %}
+
+{#- Hooks of int_identity__identifiers (see the top of this file). -#}
+{% macro identifiers_plan() %}
+    {%- set signature = local_md5(cdp.identifier_rows()) -%}
+    {%- set plan = cdp.identity_build_plan(signature) -%}
+    {%- set queue = cdp.identity_queue_relation(ref('int_identity__record_identifiers')) -%}
+    {%- if not plan.full -%}
+        {%- if not cdp.relation_exists(queue)
+                or run_query('select count(*) from ' ~ queue ~ ' where everything').rows[0][0] > 0 -%}
+            {%- do plan.update({'full': true}) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do plan.update({'signature': signature, 'queue': queue, 'affected': cdp.work_relation(this, 'affected')}) -%}
+    {{ return(plan) }}
+{% endmacro %}
+
+{% macro identifiers_pre_hook() -%}
+    {%- set plan = cdp.identifiers_plan() -%}
+    drop table if exists {{ plan.affected }};
+    {%- if plan.full %}
+        {%- if is_incremental() %}
+    delete from {{ this }};
+        {%- endif %}
+    {%- else %}
+    create table {{ plan.affected }} as
+    select distinct identifier_type, identifier_value
+    from (
+        select identifier_type, identifier_value from {{ plan.queue }}
+        union all
+        select identifier_type, identifier_value from {{ ref('int_matching__shared_values') }}
+        union all
+        select identifier_type, identifier_value from {{ ref('identity_blocklist') }}
+        union all
+        select identifier_type, identifier_value from {{ this }}
+        where block_reason is not null and block_reason not like 'shared_across_%'
+    ) as affected;
+    delete from {{ this }} as kept
+    where exists (
+        select 1
+        from {{ plan.affected }} as affected
+        where affected.identifier_type = kept.identifier_type
+            and affected.identifier_value = kept.identifier_value
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro identifiers_post_hook() -%}
+    {%- set plan = cdp.identifiers_plan() -%}
+    drop table if exists {{ plan.affected }};
+    {%- if cdp.relation_exists(plan.queue) %}
+    delete from {{ plan.queue }};
+    {%- endif %}
+    {{ cdp.save_identity_state(plan.signature) }}
+{%- endmacro %}
