@@ -227,7 +227,8 @@ identifier_stats as (
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at,
         count(*) as record_count,
-        count(distinct source_table) as source_count
+        count(distinct source_table) as source_count,
+        {{ dbt.listagg('distinct source_table', "', '", 'order by source_table') }} as source_tables
     from in_scope
     group by identifier_type, identifier_value
 
@@ -273,6 +274,7 @@ final as (
         identifier_stats.last_seen_at,
         identifier_stats.record_count,
         identifier_stats.source_count,
+        identifier_stats.source_tables,
         {%- for single_type in single_types %}
             coalesce(linked_{{ single_type }}s.linked_count, 0) as linked_{{ single_type }}_count,
         {%- endfor %}

@@ -22,12 +22,6 @@ deterministic_components as (
 
 ),
 
-record_identifiers as (
-
-    select * from {{ ref('int_identity__record_identifiers') }}
-
-),
-
 edges as (
 
     select * from {{ ref('int_identity__guarded_edges') }}
@@ -113,30 +107,13 @@ probabilistic_evidence as (
 
 ),
 
-sources as (
-
-    select
-        identifier_type,
-        identifier_value,
-        {{ dbt.listagg('source_table', "', '", 'order by source_table') }} as source_tables
-    from (
-        select distinct
-            identifier_type,
-            identifier_value,
-            source_table
-        from record_identifiers
-    ) as distinct_sources
-    group by identifier_type, identifier_value
-
-),
-
 final as (
 
     select
         placed.customer_id,
         identifiers.identifier_type,
         identifiers.identifier_value,
-        sources.source_tables,
+        identifiers.source_tables,
         identifiers.record_count,
         identifiers.first_seen_at,
         identifiers.last_seen_at,
@@ -161,9 +138,6 @@ final as (
         and placed.deterministic_component_id = cores.deterministic_component_id
     left join probabilistic_evidence
         on placed.deterministic_component_id = probabilistic_evidence.deterministic_component_id
-    left join sources
-        on identifiers.identifier_type = sources.identifier_type
-        and identifiers.identifier_value = sources.identifier_value
     left join deleted_customers
         on placed.customer_id = deleted_customers.customer_id
     where deleted_customers.customer_id is null
