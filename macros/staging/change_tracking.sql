@@ -121,6 +121,16 @@
     drop table {{ log }};
         {%- endif %}
     {%- endif %}
+    {%- set vanished_keys = cdp.work_relation(relation, 'vanished_keys') %}
+    drop table if exists {{ vanished_keys }};
+    create table {{ vanished_keys }} as
+    select distinct kept._change_key
+    from {{ relation }} as kept
+    where not exists (
+        select 1
+        from {{ source_relation }} as src
+        where {{ cdp.change_key_sql(config.get('change_key')) }} = kept._change_key
+    );
     create table if not exists {{ log }} as
     select kept.*, {{ cdp.run_started_at_sql() }} as _vanished_at
     from {{ relation }} as kept
@@ -128,17 +138,10 @@
     insert into {{ log }}
     select kept.*, {{ cdp.run_started_at_sql() }} as _vanished_at
     from {{ relation }} as kept
-    where not exists (
-        select 1
-        from {{ source_relation }} as src
-        where {{ cdp.change_key_sql(config.get('change_key')) }} = kept._change_key
-    );
+    where kept._change_key in (select vanished_keys._change_key from {{ vanished_keys }} as vanished_keys);
     delete from {{ relation }}
-    where _change_key in (
-        select vanished._change_key
-        from {{ log }} as vanished
-        where vanished._vanished_at = {{ cdp.run_started_at_sql() }}
-    )
+    where _change_key in (select vanished_keys._change_key from {{ vanished_keys }} as vanished_keys);
+    drop table {{ vanished_keys }}
 {%- endmacro %}
 
 {#- The vanished-rows log of a base model (see delete_vanished_source_rows). -#}
