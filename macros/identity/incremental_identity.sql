@@ -1,7 +1,7 @@
 {#-
-    The front of the identity graph built record by record: int_identity__record_identifiers
-    and int_identity__identifiers are incremental tables that compute again only what the
-    records staged since their last build can have changed.
+    The front of the identity graph built record by record: int_identity__record_identifiers,
+    int_identity__identifiers and int_identity__record_anchors are incremental tables that
+    compute again only what the records staged since their last build can have changed.
 
     int_identity__record_identifiers
         A build finds the changed records: rows of the base models behind the identity sources
@@ -16,8 +16,13 @@
         types limited to one on their records, their block reason), and those whose block
         reason can have changed without a record of theirs changing: values listed in the
         blocklist seed or in int_matching__shared_values, and the kept rows blocked for one of
-        those reasons. Its post-hook empties the queue. Node ids are stable (a hash of type
+        those reasons. Its post-hook empties the queue and queues the identifiers whose block
+        status changed for int_identity__record_anchors. Node ids are stable (a hash of type
         and value), so a kept row keeps its node id.
+    int_identity__record_anchors (macros/identity/incremental_anchors.sql)
+        Computes again the anchors of the records staged or removed and of the records that
+        carry an identifier whose block status changed, and queues those records for
+        customer_events.
 
     Each table computes everything (and says so to the next through the queue) on
     --full-refresh, on its first build, when its state is missing, and when its SQL's
@@ -30,11 +35,39 @@
     {{ return(cdp.work_relation(relation, 'state')) }}
 {% endmacro %}
 
-{#- Identifiers whose rows changed: written by int_identity__record_identifiers (the relation
-    `records`), emptied by int_identity__identifiers. -#}
+{#- Queues between the record-by-record identity models, kept beside `neighbour` (a model of
+    the intermediate schema): a table of keys and an `everything` flag, written by one model's
+    hooks and emptied by the next model's post-hook once it has applied them. A row with
+    everything set says "compute every row": its producer computed every row.
+      touched_identifiers  identifiers whose rows changed (record_identifiers -> identifiers)
+      touched_records      records staged or removed (record_identifiers -> record_anchors)
+      reblocked_identifiers identifiers whose block status changed (identifiers -> record_anchors)
+      reanchored_records   records whose anchor was computed again (record_anchors -> customer_events) -#}
+{% macro identity_queue(neighbour, name) %}
+    {{ return(api.Relation.create(database=neighbour.database, schema=neighbour.schema,
+                                  identifier='int_identity__' ~ name, type='table')) }}
+{% endmacro %}
+
 {% macro identity_queue_relation(records) %}
-    {{ return(api.Relation.create(database=records.database, schema=records.schema,
-                                  identifier='int_identity__touched_identifiers', type='table')) }}
+    {{ return(cdp.identity_queue(records, 'touched_identifiers')) }}
+{% endmacro %}
+
+{#- Statement: create the queue when it is missing; key_columns name its key columns. -#}
+{% macro create_identity_queue(queue, key_columns) -%}
+    create table if not exists {{ queue }} (
+        {%- for column in key_columns %}
+        {{ column }} {{ dbt.type_string() }},
+        {%- endfor %}
+        everything boolean
+    )
+{%- endmacro %}
+
+{#- Whether a consumer must compute every row: the queue is missing or says everything. -#}
+{% macro identity_queue_demands_everything(queue) %}
+    {%- if not cdp.relation_exists(queue) -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {{ return(run_query('select count(*) from ' ~ queue ~ ' where everything').rows[0][0] | int > 0) }}
 {% endmacro %}
 
 {#- Whether this build of an incremental identity model computes every row: returns
@@ -119,23 +152,22 @@
     {%- set signature = local_md5(cdp.record_identifier_rows(entries)) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- do plan.update({'entries': entries, 'signature': signature,
-                        'changed': cdp.work_relation(this, 'changed'), 'queue': cdp.identity_queue_relation(this)}) -%}
+                        'changed': cdp.work_relation(this, 'changed'), 'queue': cdp.identity_queue_relation(this),
+                        'records_queue': cdp.identity_queue(this, 'touched_records')}) -%}
     {{ return(plan) }}
 {% endmacro %}
 
 {% macro record_identifiers_pre_hook() -%}
     {%- set plan = cdp.record_identifiers_plan() -%}
     drop table if exists {{ plan.changed }};
-    create table if not exists {{ plan.queue }} (
-        identifier_type {{ dbt.type_string() }},
-        identifier_value {{ dbt.type_string() }},
-        everything boolean
-    );
+    {{ cdp.create_identity_queue(plan.queue, ['identifier_type', 'identifier_value']) }};
+    {{ cdp.create_identity_queue(plan.records_queue, ['source_table', 'record_id']) }};
     {%- if plan.full %}
         {%- if is_incremental() %}
     delete from {{ this }};
         {%- endif %}
     insert into {{ plan.queue }} (identifier_type, identifier_value, everything) values (null, null, true);
+    insert into {{ plan.records_queue }} (source_table, record_id, everything) values (null, null, true);
     {%- else %}
     create table {{ plan.changed }} as
     select distinct source_table, record_id
@@ -157,6 +189,9 @@
         {%- endfor %}
     ) as changes
     where record_id is not null;
+    insert into {{ plan.records_queue }} (source_table, record_id, everything)
+    select source_table, record_id, false
+    from {{ plan.changed }};
     insert into {{ plan.queue }} (identifier_type, identifier_value, everything)
     select distinct identifier_type, identifier_value, false
     from {{ this }} as kept
@@ -168,7 +203,7 @@
 
 {% macro record_identifiers_post_hook() -%}
     {%- set plan = cdp.record_identifiers_plan() -%}
-    {%- if not plan.full %}
+    {%- if cdp.relation_exists(plan.changed) %}
     insert into {{ plan.queue }} (identifier_type, identifier_value, everything)
     select distinct identifier_type, identifier_value, false
     from {{ this }} as kept
@@ -311,23 +346,25 @@ from final
     {%- set signature = local_md5(cdp.identifier_rows()) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- set queue = cdp.identity_queue_relation(ref('int_identity__record_identifiers')) -%}
-    {%- if not plan.full -%}
-        {%- if not cdp.relation_exists(queue)
-                or run_query('select count(*) from ' ~ queue ~ ' where everything').rows[0][0] > 0 -%}
-            {%- do plan.update({'full': true}) -%}
-        {%- endif -%}
+    {%- if not plan.full and cdp.identity_queue_demands_everything(queue) -%}
+        {%- do plan.update({'full': true}) -%}
     {%- endif -%}
-    {%- do plan.update({'signature': signature, 'queue': queue, 'affected': cdp.work_relation(this, 'affected')}) -%}
+    {%- do plan.update({'signature': signature, 'queue': queue, 'affected': cdp.work_relation(this, 'affected'),
+                        'before': cdp.work_relation(this, 'before'),
+                        'reblocked': cdp.identity_queue(this, 'reblocked_identifiers')}) -%}
     {{ return(plan) }}
 {% endmacro %}
 
 {% macro identifiers_pre_hook() -%}
     {%- set plan = cdp.identifiers_plan() -%}
     drop table if exists {{ plan.affected }};
+    drop table if exists {{ plan.before }};
+    {{ cdp.create_identity_queue(plan.reblocked, ['identifier_type', 'identifier_value']) }};
     {%- if plan.full %}
         {%- if is_incremental() %}
     delete from {{ this }};
         {%- endif %}
+    insert into {{ plan.reblocked }} (identifier_type, identifier_value, everything) values (null, null, true);
     {%- else %}
     create table {{ plan.affected }} as
     select distinct identifier_type, identifier_value
@@ -341,6 +378,16 @@ from final
         select identifier_type, identifier_value from {{ this }}
         where block_reason is not null and block_reason not like 'shared_across_%'
     ) as affected;
+    {#- the block status of the identifiers computed again, to tell record_anchors which changed #}
+    create table {{ plan.before }} as
+    select kept.identifier_type, kept.identifier_value, kept.is_blocked
+    from {{ this }} as kept
+    where exists (
+        select 1
+        from {{ plan.affected }} as affected
+        where affected.identifier_type = kept.identifier_type
+            and affected.identifier_value = kept.identifier_value
+    );
     delete from {{ this }} as kept
     where exists (
         select 1
@@ -353,6 +400,18 @@ from final
 
 {% macro identifiers_post_hook() -%}
     {%- set plan = cdp.identifiers_plan() -%}
+    {%- if cdp.relation_exists(plan.before) %}
+    {#- identifiers that appeared or vanished only did so with records that changed, which
+        record_anchors takes from its other queue #}
+    insert into {{ plan.reblocked }} (identifier_type, identifier_value, everything)
+    select before.identifier_type, before.identifier_value, false
+    from {{ plan.before }} as before
+    inner join {{ this }} as now
+        on before.identifier_type = now.identifier_type
+        and before.identifier_value = now.identifier_value
+    where before.is_blocked <> now.is_blocked;
+    drop table {{ plan.before }};
+    {%- endif %}
     drop table if exists {{ plan.affected }};
     {%- if cdp.relation_exists(plan.queue) %}
     delete from {{ plan.queue }};

@@ -18,7 +18,7 @@ from cdp.dbt_runner import run_dbt
 from cdp.generate import generate
 from cdp.warehouse import Target, connect, relation_schema, resolve_target
 from tests.python.conftest import throwaway_pg_target
-from tests.python.test_incremental import _comparable
+from tests.python.test_incremental import assert_same_rows, comparable_rows
 
 FIRST = "2026-10-01 20:00:00"
 # 17 days later and earlier in the day (day counts are calendar-day differences), then back
@@ -37,9 +37,7 @@ def snapshot(target: Target) -> dict[str, list[tuple]]:
                "int_scoring__features_current": relation_schema(target, "intermediate")}
     warehouse = connect(target)
     try:
-        return {name: sorted((tuple(_comparable(v) for v in row)
-                              for row in warehouse.query(f"select * from {schemas[name]}.{name}")), key=repr)
-                for name in FEATURES}
+        return {name: comparable_rows(warehouse, f"select * from {schemas[name]}.{name}") for name in FEATURES}
     finally:
         warehouse.close()
 
@@ -100,10 +98,7 @@ def outcome(request: pytest.FixtureRequest) -> dict:
 def test_incremental_features_equal_a_full_refresh_row_by_row(outcome: dict, as_of: str, table: str):
     incremental, full = outcome[as_of]["incremental"][table], outcome[as_of]["full_refresh"][table]
     assert len(full) > 100, table
-    only_incremental = [row for row in incremental if row not in set(full)]
-    only_full = [row for row in full if row not in set(incremental)]
-    assert not only_incremental and not only_full, (table, as_of, only_incremental[:2], only_full[:2])
-    assert len(incremental) == len(full)
+    assert_same_rows(incremental, full, (table, as_of))
 
 
 @pytest.mark.slow

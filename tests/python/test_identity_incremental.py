@@ -1,11 +1,13 @@
-"""int_identity__record_identifiers and int_identity__identifiers are built record by record: a
-build writes again only the rows of the records staged or removed since the last one, and
+"""int_identity__record_identifiers, int_identity__identifiers and int_identity__record_anchors
+are built record by record, and customer_events compares only the events those changes reach:
+a build writes again only the rows of the records staged or removed since the last one,
 computes again only the identifiers those records carry (and those a blocklist or shared-value
-change can reach). After new records, a record changed in place and a removed one, the changes
-must reach both tables while a row nothing touched is kept, not computed again, unless the SQL
-changed. (That both tables equal a full refresh row by row, on both warehouses, is checked by
-test_incremental.py, whose scenario builds them too: here the sentinel rows would spread into
-the marts.)
+change can reach), and the anchors of those records and of records carrying an identifier whose
+block status changed. After new records, a record changed in place and a removed one, the
+changes must reach the tables while a row nothing touched is kept, not computed again, unless
+the SQL changed. (That the tables equal a full refresh row by row, on both warehouses, is
+checked by test_incremental.py, whose scenario builds them too: here the sentinel rows would
+spread into the other marts.)
 """
 
 from __future__ import annotations
@@ -19,25 +21,26 @@ from cdp.dbt_runner import run_dbt
 from cdp.generate import generate
 from cdp.warehouse import Target, connect, relation_schema, resolve_target
 from tests.python.raw_rows import delete_rows, insert_rows, ts
-from tests.python.test_incremental import _comparable
+from tests.python.test_incremental import comparable_rows
 
-TABLES = ["int_identity__record_identifiers", "int_identity__identifiers"]
+TABLES = ["int_identity__record_identifiers", "int_identity__identifiers", "int_identity__record_anchors",
+          "customer_events"]
+SENTINEL_EVENT = "sentinel-event-name"
 VISITOR = "anon-identity-incremental-0001"
 SENTINEL_TIME = "1901-01-01 00:00:00"
 
 
 def run(target: Target, *args: str) -> None:
-    run_dbt(["run", "--select", "+int_identity__identifiers", *args], target=target,
+    run_dbt(["run", "--select", "+customer_events", *args], target=target,
             target_path=f"target/identity-incremental-{target.type}")
 
 
 def snapshot(target: Target) -> dict[str, list[tuple]]:
-    schema = relation_schema(target, "intermediate")
+    schemas = {table: relation_schema(target, "marts" if table == "customer_events" else "intermediate")
+               for table in TABLES}
     warehouse = connect(target)
     try:
-        return {table: sorted((tuple(_comparable(v) for v in row)
-                               for row in warehouse.query(f"select * from {schema}.{table}")), key=repr)
-                for table in TABLES}
+        return {table: comparable_rows(warehouse, f"select * from {schemas[table]}.{table}") for table in TABLES}
     finally:
         warehouse.close()
 
@@ -79,23 +82,38 @@ def arrivals(target: Target) -> dict:
 
 
 def mark_sentinels(target: Target, touched: set[tuple]) -> tuple[tuple, tuple]:
-    """Mark a record's row and an identifier's row that no arrival touches; returns their keys."""
+    """Mark rows no arrival touches (a record's identifiers, anchor and event, an identifier);
+    returns the record's and the identifier's keys."""
     schema = relation_schema(target, "intermediate")
     warehouse = connect(target)
     try:
+        # customers of the touched identifiers: their events may move, the sentinel's must not
+        touched_customers = {customer for customer, in warehouse.query(
+            f"select distinct ids.customer_id from {schema}.int_identity__customer_ids as ids "
+            f"inner join {schema}.int_identity__record_identifiers as records "
+            f"on ids.identifier_type = records.identifier_type and ids.identifier_value = records.identifier_value "
+            f"where " + " or ".join(f"(records.identifier_type = '{t}' and records.identifier_value = '{v}')"
+                                    for t, v in sorted(touched)))}
         # (a blocked value is computed again each build by design: its block may have ended)
         candidates = warehouse.query(
-            f"select records.source_table, records.record_id, records.identifier_type, records.identifier_value "
-            f"from {schema}.int_identity__record_identifiers as records "
+            f"select records.source_table, records.record_id, records.identifier_type, records.identifier_value, "
+            f"resolved.customer_id from {schema}.int_identity__record_identifiers as records "
             f"inner join {schema}.int_identity__identifiers as identifiers "
             f"on records.identifier_type = identifiers.identifier_type "
             f"and records.identifier_value = identifiers.identifier_value "
+            f"inner join {schema}.int_identity__records_resolved as resolved "
+            f"on records.source_table = resolved.source_table and records.record_id = resolved.record_id "
             f"where records.source_table = 'email.email_events' and not identifiers.is_blocked "
-            f"order by records.record_id limit 50")
+            f"order by records.record_id limit 500")
         source_table, record_id, identifier_type, identifier_value = next(
-            row for row in candidates if (row[2], row[3]) not in touched)
+            row[:4] for row in candidates if (row[2], row[3]) not in touched and row[4] not in touched_customers)
         warehouse.execute(f"update {schema}.int_identity__record_identifiers "
                           f"set observed_at = cast('{SENTINEL_TIME}' as timestamp) "
+                          f"where source_table = '{source_table}' and record_id = '{record_id}'")
+        warehouse.execute(f"update {schema}.int_identity__record_anchors set anchor_node_id = -7 "
+                          f"where source_table = '{source_table}' and record_id = '{record_id}'")
+        warehouse.execute(f"update {relation_schema(target, 'marts')}.customer_events "
+                          f"set event_name = '{SENTINEL_EVENT}' "
                           f"where source_table = '{source_table}' and record_id = '{record_id}'")
         warehouse.execute(f"update {schema}.int_identity__identifiers set record_count = -7 "
                           f"where identifier_type = '{identifier_type}' and identifier_value = '{identifier_value}'")
@@ -104,11 +122,14 @@ def mark_sentinels(target: Target, touched: set[tuple]) -> tuple[tuple, tuple]:
     return (source_table, record_id), (identifier_type, identifier_value)
 
 
-def sentinels_kept(target: Target, record: tuple, identifier: tuple) -> tuple[bool, bool]:
+def sentinels_kept(target: Target, record: tuple, identifier: tuple) -> tuple[bool, bool, bool, bool]:
+    """Whether each marked row is still there: record identifiers, identifier, anchor, event."""
     tables = snapshot(target)
     record_kept = any(row[:2] == record and str(row[4]).startswith("1901") for row in tables[TABLES[0]])
     identifier_kept = any(row[1:3] == identifier and -7 in row for row in tables[TABLES[1]])
-    return record_kept, identifier_kept
+    anchor_kept = any(row[:2] == record and row[3] == -7 for row in tables[TABLES[2]])
+    event_kept = any(row[-2:] == record and SENTINEL_EVENT in row for row in tables[TABLES[3]])
+    return record_kept, identifier_kept, anchor_kept, event_kept
 
 
 def scenario(target: Target) -> dict:
@@ -153,10 +174,11 @@ def test_the_changes_reached_both_tables(outcome: dict):
 
 @pytest.mark.slow
 def test_untouched_rows_are_kept_not_computed_again(outcome: dict):
-    assert outcome["kept"] == (True, True)
+    assert outcome["kept"] == (True, True, True, True)
 
 
 @pytest.mark.slow
 def test_a_changed_sql_computes_every_row_of_that_table(outcome: dict):
-    # the identifier priority is part of int_identity__identifiers' SQL, not of the record rows'
-    assert outcome["kept_after_sql_change"] == (True, False)
+    # the identifier priority is part of int_identity__identifiers' SQL, not of the record rows';
+    # identifiers computed in full make every anchor, and so every event, be computed again
+    assert outcome["kept_after_sql_change"] == (True, False, False, False)

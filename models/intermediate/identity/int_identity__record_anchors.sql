@@ -1,47 +1,16 @@
 {#- Each record's anchor: the strongest identifier it carries that is not blocked. Records
-    whose identifiers are all blocked have no anchor and resolve to no customer. -#}
+    whose identifiers are all blocked have no anchor and resolve to no customer.
 
-with record_identifiers as (
+    Incremental, record by record: a build computes again only the anchors of the records
+    staged or removed since the last one and of the records carrying an identifier whose
+    block status changed (macros/identity/incremental_anchors.sql). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ cdp.record_anchors_pre_hook() }}",
+    post_hook="{{ cdp.record_anchors_post_hook() }}",
+) }}
+{%- set plan = cdp.record_anchors_plan() %}
 
-    select * from {{ ref('int_identity__record_identifiers') }}
-
-),
-
-identifiers as (
-
-    select * from {{ ref('int_identity__identifiers') }}
-
-),
-
-usable as (
-
-    select
-        record_identifiers.source_table,
-        record_identifiers.record_id,
-        record_identifiers.observed_at,
-        identifiers.node_id,
-        row_number() over (
-            partition by record_identifiers.source_table, record_identifiers.record_id
-            order by identifiers.type_priority, identifiers.node_id
-        ) as strength_rank
-    from record_identifiers
-    inner join identifiers
-        on record_identifiers.identifier_type = identifiers.identifier_type
-        and record_identifiers.identifier_value = identifiers.identifier_value
-    where not identifiers.is_blocked
-
-),
-
-final as (
-
-    select
-        source_table,
-        record_id,
-        observed_at,
-        node_id as anchor_node_id
-    from usable
-    where strength_rank = 1
-
-)
-
-select * from final
+{{ cdp.record_anchor_rows(none if plan.full else plan.affected) }}

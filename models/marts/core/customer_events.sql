@@ -4,60 +4,28 @@
 
     Incremental: a run writes only the events that are new (late ones included, however
     late: they are found by their key, not by their time) and the events whose customer
-    changed since the last run (or any of their fields: a source
-    that corrects a record), which re-attributes a visitor's anonymous history the build
-    their identity resolves, and history moved by a merge or split. Post-hooks then remove
-    the events of customers who asked to be deleted and events whose source record is gone,
-    so an incremental run leaves the table exactly as a full refresh would. -#}
+    changed since the last run (or any of their fields: a source that corrects a record),
+    which re-attributes a visitor's anonymous history the build their identity resolves, and
+    history moved by a merge or split. It compares with the stored rows only the events of
+    records whose anchor, anchor's customer or source row changed
+    (macros/events/incremental_events.sql). Post-hooks then remove the events of customers
+    who asked to be deleted and events whose source record is gone, so an incremental run
+    leaves the table exactly as a full refresh would. -#}
 {{ config(
     materialized='incremental',
     unique_key='event_key',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook=[
-        "delete from {{ this }} where customer_id in (select customer_id from {{ ref('int_privacy__deleted_customers') }})",
-        "{{ cdp.delete_vanished_events(this, ref('int_events__unioned')) }}",
-    ],
+    pre_hook="{{ cdp.customer_events_pre_hook() }}",
+    post_hook="{{ cdp.customer_events_post_hook() }}",
 ) }}
+{%- set plan = cdp.customer_events_plan() %}
+-- depends_on: {{ ref('int_identity__record_anchors') }}
+-- depends_on: {{ ref('int_identity__customer_ids') }}
 
-with events as (
+with attributed as (
 
-    select * from {{ ref('int_events__unioned') }}
-
-),
-
-records_resolved as (
-
-    select * from {{ ref('int_identity__records_resolved') }}
-
-),
-
-deleted_customers as (
-
-    select * from {{ ref('int_privacy__deleted_customers') }}
-
-),
-
-attributed as (
-
-    select
-        events.source_table || ':' || events.record_id as event_key,
-        records_resolved.customer_id,
-        events.occurred_at,
-        events.event_type,
-        events.event_name,
-        events.channel,
-        events.revenue,
-        split_part(events.source_table, '.', 1) as source_name,
-        events.source_table,
-        events.record_id
-    from events
-    left join records_resolved
-        on events.source_table = records_resolved.source_table
-        and events.record_id = records_resolved.record_id
-    left join deleted_customers
-        on records_resolved.customer_id = deleted_customers.customer_id
-    where deleted_customers.customer_id is null
+    {{ cdp.customer_event_rows(none if plan.full else plan.affected) }}
 
 ),
 
@@ -72,7 +40,10 @@ previous as (
             event_name,
             channel,
             revenue
-        from {{ this }}
+        from {{ this }} as stored
+        {%- if not plan.full %}
+        where true{{ cdp.only_changed_records(plan.affected, 'stored.source_table', 'stored.record_id') }}
+        {%- endif %}
     {%- else %}
         {{ cdp.empty_select([
             ['event_key', dbt.type_string()],
