@@ -1,19 +1,16 @@
 {#- customer_events by changed record.
 
-    An event's row depends on its source record, on its record's anchor and on the customer of
-    that anchor (and on the deleted customers, whose events post-hooks remove). So a build
-    compares with the stored rows only the events of
-      - the records whose anchor int_identity__record_anchors computed again (its queue
-        reanchored_records: records staged or removed, records carrying an identifier whose
-        block status changed),
-      - the records anchored on a node whose customer changed (a merge, a split, a new
-        identity), found by comparing int_identity__customer_ids with the copy of its
-        node -> customer pairs this model kept at its last build,
+    An event's row depends on its source record and on its record's customer (and on the
+    deleted customers, whose events post-hooks remove). So a build compares with the stored
+    rows only the events of
+      - the records int_identity__records_resolved computed again (its queue resolved_records:
+        records staged or removed, records whose anchor or anchor's customer changed),
       - the records of customers no longer listed as deleted (their events come back),
     and every other event keeps its row. It compares every event, as before, on its first
     build, on --full-refresh, when the queue says everything (an identity table computed
-    every row), when a kept copy or its state is missing, when its SQL's signature changed,
-    and when an event source is not an identity source (its changes would go unseen). -#}
+    every row), when its list of deleted customers or its state is missing, when its SQL's
+    signature changed, and when an event source is not an identity source (its changes would
+    go unseen). -#}
 
 {#- Rows of customer_events as this build attributes them: of every event, or (affected: a
     relation of source_table, record_id) of those records only. -#}
@@ -42,8 +39,7 @@
 {% macro customer_events_plan() %}
     {%- set signature = local_md5(cdp.customer_event_rows()) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
-    {%- set queue = cdp.identity_queue(ref('int_identity__record_anchors'), 'reanchored_records') -%}
-    {%- set node_customers = cdp.work_relation(this, 'node_customers') -%}
+    {%- set queue = cdp.identity_queue(ref('int_identity__record_identifiers'), 'resolved_records') -%}
     {%- set deleted = cdp.work_relation(this, 'deleted') -%}
     {%- set identity_models = cdp.identity_record_sources() | map(attribute='model') | list -%}
     {%- if not plan.full -%}
@@ -52,11 +48,11 @@
         {%- endfor -%}
     {%- endif -%}
     {%- if not plan.full and (cdp.identity_queue_demands_everything(queue)
-                              or not cdp.relation_exists(node_customers) or not cdp.relation_exists(deleted)) -%}
+                              or not cdp.relation_exists(deleted)) -%}
         {%- do plan.update({'full': true}) -%}
     {%- endif -%}
-    {%- do plan.update({'signature': signature, 'queue': queue, 'node_customers': node_customers,
-                        'deleted': deleted, 'affected': cdp.work_relation(this, 'affected')}) -%}
+    {%- do plan.update({'signature': signature, 'queue': queue, 'deleted': deleted,
+                        'affected': cdp.work_relation(this, 'affected')}) -%}
     {{ return(plan) }}
 {% endmacro %}
 
@@ -69,17 +65,6 @@
     from (
         select source_table, record_id
         from {{ plan.queue }}
-        union all
-        select record_anchors.source_table, record_anchors.record_id
-        from {{ ref('int_identity__record_anchors') }} as record_anchors
-        inner join (
-            select coalesce(now.node_id, kept.node_id) as node_id
-            from {{ ref('int_identity__customer_ids') }} as now
-            full outer join {{ plan.node_customers }} as kept
-                on now.node_id = kept.node_id
-            where now.customer_id is distinct from kept.customer_id
-        ) as moved
-            on record_anchors.anchor_node_id = moved.node_id
         union all
         select records_resolved.source_table, records_resolved.record_id
         from {{ ref('int_identity__records_resolved') }} as records_resolved
@@ -103,9 +88,6 @@
     where customer_id in (select customer_id from {{ ref('int_privacy__deleted_customers') }});
     {{ cdp.delete_vanished_events(this, ref('int_events__unioned'), affected) }};
     drop table if exists {{ plan.affected }};
-    drop table if exists {{ plan.node_customers }};
-    create table {{ plan.node_customers }} as
-    select node_id, customer_id from {{ ref('int_identity__customer_ids') }};
     drop table if exists {{ plan.deleted }};
     create table {{ plan.deleted }} as
     select customer_id from {{ ref('int_privacy__deleted_customers') }};

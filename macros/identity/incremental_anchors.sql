@@ -5,7 +5,7 @@
     queue (staged or removed since) and of the records carrying an identifier of the
     reblocked_identifiers queue; a type priority change is a change of SQL, which computes
     every anchor. The records computed again go to the reanchored_records queue, which
-    customer_events applies. -#}
+    int_identity__records_resolved applies. -#}
 
 {#- Rows of int_identity__record_anchors: of every record, or (affected: a relation of
     source_table, record_id) of those only. -#}

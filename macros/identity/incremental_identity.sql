@@ -1,7 +1,8 @@
 {#-
-    The front of the identity graph built record by record: int_identity__record_identifiers,
-    int_identity__identifiers and int_identity__record_anchors are incremental tables that
-    compute again only what the records staged since their last build can have changed.
+    The identity graph's records built record by record: int_identity__record_identifiers,
+    int_identity__identifiers, int_identity__record_anchors and int_identity__records_resolved
+    are incremental tables that compute again only what the records staged since their last
+    build (and, for the last, the customers of nodes) can have changed.
 
     int_identity__record_identifiers
         A build finds the changed records: rows of the base models behind the identity sources
@@ -22,7 +23,11 @@
     int_identity__record_anchors (macros/identity/incremental_anchors.sql)
         Computes again the anchors of the records staged or removed and of the records that
         carry an identifier whose block status changed, and queues those records for
-        customer_events.
+        int_identity__records_resolved.
+    int_identity__records_resolved (macros/identity/incremental_resolution.sql)
+        Computes again the customers of those records and of the records anchored on a node
+        whose customer changed, and queues them for customer_events
+        (macros/events/incremental_events.sql).
 
     Each table computes everything (and says so to the next through the queue) on
     --full-refresh, on its first build, when its state is missing, and when its SQL's
@@ -42,7 +47,8 @@
       touched_identifiers  identifiers whose rows changed (record_identifiers -> identifiers)
       touched_records      records staged or removed (record_identifiers -> record_anchors)
       reblocked_identifiers identifiers whose block status changed (identifiers -> record_anchors)
-      reanchored_records   records whose anchor was computed again (record_anchors -> customer_events) -#}
+      reanchored_records   records whose anchor was computed again (record_anchors -> records_resolved)
+      resolved_records     records whose customer was computed again (records_resolved -> customer_events) -#}
 {% macro identity_queue(neighbour, name) %}
     {{ return(api.Relation.create(database=neighbour.database, schema=neighbour.schema,
                                   identifier='int_identity__' ~ name, type='table')) }}

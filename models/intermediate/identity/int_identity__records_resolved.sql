@@ -1,30 +1,16 @@
 {#- Every staged record that carries a usable identifier, with its customer (the customer
-    of the record's anchor identifier). -#}
+    of the record's anchor identifier).
 
-with record_anchors as (
+    Incremental, record by record: a build computes again only the records whose anchor was
+    computed again and those anchored on a node whose customer changed
+    (macros/identity/incremental_resolution.sql). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ cdp.records_resolved_pre_hook() }}",
+    post_hook="{{ cdp.records_resolved_post_hook() }}",
+) }}
+{%- set plan = cdp.records_resolved_plan() %}
 
-    select * from {{ ref('int_identity__record_anchors') }}
-
-),
-
-customer_ids as (
-
-    select * from {{ ref('int_identity__customer_ids') }}
-
-),
-
-final as (
-
-    select
-        record_anchors.source_table,
-        record_anchors.record_id,
-        record_anchors.observed_at,
-        customer_ids.customer_id,
-        record_anchors.anchor_node_id
-    from record_anchors
-    inner join customer_ids
-        on record_anchors.anchor_node_id = customer_ids.node_id
-
-)
-
-select * from final
+{{ cdp.resolved_record_rows(none if plan.full else plan.affected) }}

@@ -7,8 +7,7 @@
     changed since the last run (or any of their fields: a source that corrects a record),
     which re-attributes a visitor's anonymous history the build their identity resolves, and
     history moved by a merge or split. It compares with the stored rows only the events of
-    records whose anchor, anchor's customer or source row changed
-    (macros/events/incremental_events.sql). Post-hooks then remove the events of customers
+    records whose customer or source row changed (macros/events/incremental_events.sql). Post-hooks then remove the events of customers
     who asked to be deleted and events whose source record is gone, so an incremental run
     leaves the table exactly as a full refresh would. -#}
 {{ config(
@@ -20,8 +19,7 @@
     post_hook="{{ cdp.customer_events_post_hook() }}",
 ) }}
 {%- set plan = cdp.customer_events_plan() %}
--- depends_on: {{ ref('int_identity__record_anchors') }}
--- depends_on: {{ ref('int_identity__customer_ids') }}
+-- depends_on: {{ ref('int_identity__record_identifiers') }}
 
 with attributed as (
 
