@@ -139,6 +139,31 @@
     {%- endfor %}
 {% endmacro %}
 
+{#- The records (source_table, record_id) of the entries' staged models whose base rows were
+    staged or removed after `applied_at` (an SQL timestamp): their _staged_at, their base
+    model's vanished-rows log. -#}
+{% macro changed_records_select(entries, applied_at) %}
+    select distinct source_table, record_id
+    from (
+        {%- for entry in entries %}
+            {%- set base = ref(cdp.identity_base_model(entry)) %}
+            {%- set log = cdp.vanished_rows_relation(base) %}
+            {%- set record_id = 'cast(' ~ entry.record_id ~ ' as ' ~ dbt.type_string() ~ ')' %}
+        {{ 'union all' if not loop.first }}
+        select '{{ entry.source_table }}' as source_table, {{ record_id }} as record_id
+        from {{ base }}
+        where _staged_at > {{ applied_at }}
+            {%- if cdp.relation_exists(log) %}
+        union all
+        select '{{ entry.source_table }}' as source_table, {{ record_id }} as record_id
+        from {{ log }}
+        where _vanished_at > {{ applied_at }}
+            {%- endif %}
+        {%- endfor %}
+    ) as changes
+    where record_id is not null
+{% endmacro %}
+
 {#- Filter: the record (source table and record id expressions) is in `changed`; nothing
     when changed is none. -#}
 {% macro only_changed_records(changed, source_table, record_id) -%}
@@ -176,25 +201,7 @@
     insert into {{ plan.records_queue }} (source_table, record_id, everything) values (null, null, true);
     {%- else %}
     create table {{ plan.changed }} as
-    select distinct source_table, record_id
-    from (
-        {%- for entry in plan.entries %}
-            {%- set base = ref(cdp.identity_base_model(entry)) %}
-            {%- set log = cdp.vanished_rows_relation(base) %}
-            {%- set record_id = 'cast(' ~ entry.record_id ~ ' as ' ~ dbt.type_string() ~ ')' %}
-        {{ 'union all' if not loop.first }}
-        select '{{ entry.source_table }}' as source_table, {{ record_id }} as record_id
-        from {{ base }}
-        where _staged_at > {{ plan.applied_at }}
-            {%- if cdp.relation_exists(log) %}
-        union all
-        select '{{ entry.source_table }}' as source_table, {{ record_id }} as record_id
-        from {{ log }}
-        where _vanished_at > {{ plan.applied_at }}
-            {%- endif %}
-        {%- endfor %}
-    ) as changes
-    where record_id is not null;
+    {{ cdp.changed_records_select(plan.entries, plan.applied_at) }};
     insert into {{ plan.records_queue }} (source_table, record_id, everything)
     select source_table, record_id, false
     from {{ plan.changed }};
