@@ -49,20 +49,9 @@ select * from unioned
 {% endmacro %}
 
 {% macro unioned_events_pre_hook() -%}
-    {%- set plan = cdp.unioned_events_plan() -%}
-    drop table if exists {{ plan.changed }}
-    {%- if plan.full and is_incremental() %};
-    delete from {{ this }}
-    {%- elif not plan.full %};
-    create table {{ plan.changed }} as
-    {{ cdp.changed_records_select(plan.entries, plan.applied_at) }};
-    delete from {{ this }} as kept
-    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }}
-    {%- endif %}
+    {{ cdp.rewrite_changed_records_pre_hook(cdp.unioned_events_plan()) }}
 {%- endmacro %}
 
 {% macro unioned_events_post_hook() -%}
-    {%- set plan = cdp.unioned_events_plan() -%}
-    drop table if exists {{ plan.changed }};
-    {{ cdp.save_identity_state(plan.signature) }}
+    {{ cdp.rewrite_changed_records_post_hook(cdp.unioned_events_plan()) }}
 {%- endmacro %}

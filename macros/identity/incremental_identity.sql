@@ -164,6 +164,26 @@
     where record_id is not null
 {% endmacro %}
 
+{#- Hooks of a table keyed by (source_table, record_id) that writes again only the rows of the
+    changed records of plan.entries (int_events__unioned, int_matching__record_profiles):
+    plan = identity_build_plan(signature) + {entries, signature, changed: a work relation}. -#}
+{% macro rewrite_changed_records_pre_hook(plan) -%}
+    drop table if exists {{ plan.changed }}
+    {%- if plan.full and is_incremental() %};
+    delete from {{ this }}
+    {%- elif not plan.full %};
+    create table {{ plan.changed }} as
+    {{ cdp.changed_records_select(plan.entries, plan.applied_at) }};
+    delete from {{ this }} as kept
+    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro rewrite_changed_records_post_hook(plan) -%}
+    drop table if exists {{ plan.changed }};
+    {{ cdp.save_identity_state(plan.signature) }}
+{%- endmacro %}
+
 {#- Filter: the record (source table and record id expressions) is in `changed`; nothing
     when changed is none. -#}
 {% macro only_changed_records(changed, source_table, record_id) -%}
