@@ -12,10 +12,8 @@
     post_hook="{{ cdp.record_profiles_post_hook() }}",
 ) }}
 {%- set plan = cdp.record_profiles_plan() -%}
-{%- if not var('matching_input_relation') %}
-    {%- for entry in plan.entries %}
+{%- for entry in plan.entries if not var('matching_input_relation') %}
 -- depends_on: {{ ref(cdp.identity_base_model(entry)) }}
-    {%- endfor %}
-{%- endif %}
+{%- endfor %}
 
 {{ cdp.record_profile_rows(none if plan.full else plan.changed) }}
