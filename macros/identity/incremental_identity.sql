@@ -44,7 +44,7 @@
     the intermediate schema): a table of keys and an `everything` flag, written by one model's
     hooks and emptied by the next model's post-hook once it has applied them. A row with
     everything set says "compute every row": its producer computed every row.
-      touched_identifiers  identifiers whose rows changed (record_identifiers -> identifiers)
+      identifier_changes   identifier rows removed and added (record_identifiers -> identifiers)
       touched_records      records staged or removed (record_identifiers -> record_anchors)
       reblocked_identifiers identifiers whose block status changed (identifiers -> record_anchors)
       reanchored_records   records whose anchor was computed again (record_anchors -> records_resolved)
@@ -54,9 +54,24 @@
                                   identifier='int_identity__' ~ name, type='table')) }}
 {% endmacro %}
 
+{#- The identifier rows record_identifiers removed and added: identifiers computes again from
+    all their records the identifiers that lost a row, and merges the added rows into the
+    statistics of the others (identifier_changes_merge). -#}
 {% macro identity_queue_relation(records) %}
-    {{ return(cdp.identity_queue(records, 'touched_identifiers')) }}
+    {{ return(cdp.identity_queue(records, 'identifier_changes')) }}
 {% endmacro %}
+
+{% macro create_identifier_changes_queue(queue) -%}
+    create table if not exists {{ queue }} (
+        identifier_type {{ dbt.type_string() }},
+        identifier_value {{ dbt.type_string() }},
+        source_table {{ dbt.type_string() }},
+        record_id {{ dbt.type_string() }},
+        observed_at {{ dbt.type_timestamp() }},
+        removed boolean,
+        everything boolean
+    )
+{%- endmacro %}
 
 {#- Statement: create the queue when it is missing; key_columns name its key columns. -#}
 {% macro create_identity_queue(queue, key_columns) -%}
@@ -211,13 +226,15 @@
 {% macro record_identifiers_pre_hook() -%}
     {%- set plan = cdp.record_identifiers_plan() -%}
     drop table if exists {{ plan.changed }};
-    {{ cdp.create_identity_queue(plan.queue, ['identifier_type', 'identifier_value']) }};
+    {#- the queue of earlier versions, which listed identifiers only #}
+    drop table if exists {{ cdp.identity_queue(this, 'touched_identifiers') }};
+    {{ cdp.create_identifier_changes_queue(plan.queue) }};
     {{ cdp.create_identity_queue(plan.records_queue, ['source_table', 'record_id']) }};
     {%- if plan.full %}
         {%- if is_incremental() %}
     delete from {{ this }};
         {%- endif %}
-    insert into {{ plan.queue }} (identifier_type, identifier_value, everything) values (null, null, true);
+    insert into {{ plan.queue }} (removed, everything) values (false, true);
     insert into {{ plan.records_queue }} (source_table, record_id, everything) values (null, null, true);
     {%- else %}
     create table {{ plan.changed }} as
@@ -225,34 +242,43 @@
     insert into {{ plan.records_queue }} (source_table, record_id, everything)
     select source_table, record_id, false
     from {{ plan.changed }};
-    insert into {{ plan.queue }} (identifier_type, identifier_value, everything)
-    select distinct identifier_type, identifier_value, false
-    from {{ this }} as kept
-    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }};
+    {{ cdp.queue_identifier_changes(plan, true) }};
     delete from {{ this }} as kept
     where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }}
     {%- endif %}
 {%- endmacro %}
 
+{#- Statement: queue the rows of the changed records, as removed (before they are deleted) or
+    added (after they are appended). -#}
+{% macro queue_identifier_changes(plan, removed) -%}
+    insert into {{ plan.queue }} (identifier_type, identifier_value, source_table, record_id, observed_at, removed, everything)
+    select identifier_type, identifier_value, source_table, record_id, observed_at, {{ removed }}, false
+    from {{ this }} as kept
+    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }}
+{%- endmacro %}
+
 {% macro record_identifiers_post_hook() -%}
     {%- set plan = cdp.record_identifiers_plan() -%}
     {%- if cdp.relation_exists(plan.changed) %}
-    insert into {{ plan.queue }} (identifier_type, identifier_value, everything)
-    select distinct identifier_type, identifier_value, false
-    from {{ this }} as kept
-    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }};
+    {{ cdp.queue_identifier_changes(plan, false) }};
     drop table {{ plan.changed }};
     {%- endif %}
     {{ cdp.save_identity_state(plan.signature) }}
 {%- endmacro %}
 
+{#- Identifier types a record carries at most one value of (var identity_type_limits). -#}
+{% macro single_identifier_types() %}
+    {%- set single_types = [] -%}
+    {%- for identifier_type, limit in var('identity_type_limits').items() if limit | int == 1 -%}
+        {%- do single_types.append(identifier_type) -%}
+    {%- endfor -%}
+    {{ return(single_types) }}
+{% endmacro %}
+
 {#- Rows of int_identity__identifiers: of every identifier, or (affected: a relation of
     identifier_type, identifier_value) of those only. -#}
 {% macro identifier_rows(affected=none) %}
-{%- set single_types = [] -%}
-{%- for identifier_type, limit in var('identity_type_limits').items() if limit | int == 1 -%}
-    {%- do single_types.append(identifier_type) -%}
-{%- endfor %}
+{%- set single_types = cdp.single_identifier_types() %}
 with record_identifiers as (
 
     select * from {{ ref('int_identity__record_identifiers') }}
@@ -319,7 +345,8 @@ identifier_stats as (
         select
             in_scope.identifier_type,
             in_scope.identifier_value,
-            count(distinct {{ single_type }}_records.{{ single_type }}) as linked_count
+            count(distinct {{ single_type }}_records.{{ single_type }}) as linked_count,
+            min({{ single_type }}_records.{{ single_type }}) as linked_min
         from in_scope
         inner join {{ single_type }}_records
             on in_scope.source_table = {{ single_type }}_records.source_table
@@ -345,6 +372,7 @@ final as (
         identifier_stats.source_tables,
         {%- for single_type in single_types %}
             coalesce(linked_{{ single_type }}s.linked_count, 0) as linked_{{ single_type }}_count,
+            linked_{{ single_type }}s.linked_min as linked_{{ single_type }}_min,
         {%- endfor %}
         case
             when blocklist.identifier_value is not null then 'blocklist'
@@ -374,6 +402,22 @@ select
 from final
 {% endmacro %}
 
+{#- The SQL of int_identity__identifiers: every identifier computed from its records, or the
+    affected ones and the merged ones (both listed by the pre-hook). -#}
+{% macro identifiers_select(plan) %}
+    {%- if plan.full -%}
+        {{ cdp.identifier_rows() }}
+    {%- else -%}
+select * from (
+    {{ cdp.identifier_rows(plan.affected) }}
+) as computed
+
+union all
+
+select * from {{ plan.merged }}
+    {%- endif %}
+{% endmacro %}
+
 {#- Hooks of int_identity__identifiers (see the top of this file). -#}
 {% macro identifiers_plan() %}
     {%- set signature = local_md5(cdp.identifier_rows()) -%}
@@ -383,7 +427,7 @@ from final
         {%- do plan.update({'full': true}) -%}
     {%- endif -%}
     {%- do plan.update({'signature': signature, 'queue': queue, 'affected': cdp.work_relation(this, 'affected'),
-                        'before': cdp.work_relation(this, 'before'),
+                        'before': cdp.work_relation(this, 'before'), 'merged': cdp.work_relation(this, 'merged'),
                         'reblocked': cdp.identity_queue(this, 'reblocked_identifiers')}) -%}
     {{ return(plan) }}
 {% endmacro %}
@@ -392,6 +436,7 @@ from final
     {%- set plan = cdp.identifiers_plan() -%}
     drop table if exists {{ plan.affected }};
     drop table if exists {{ plan.before }};
+    drop table if exists {{ plan.merged }};
     {{ cdp.create_identity_queue(plan.reblocked, ['identifier_type', 'identifier_value']) }};
     {%- if plan.full %}
         {%- if is_incremental() %}
@@ -399,10 +444,25 @@ from final
         {%- endif %}
     insert into {{ plan.reblocked }} (identifier_type, identifier_value, everything) values (null, null, true);
     {%- else %}
+    {#- computed again from all their records: identifiers that lost a row, that are new, whose
+        block reason can change without a record of theirs changing, and whose added rows
+        cannot be merged #}
     create table {{ plan.affected }} as
     select distinct identifier_type, identifier_value
     from (
         select identifier_type, identifier_value from {{ plan.queue }}
+        where removed
+        union all
+        select identifier_type, identifier_value from {{ plan.queue }} as added
+        where not added.removed
+            and not exists (
+                select 1
+                from {{ this }} as kept
+                where kept.identifier_type = added.identifier_type
+                    and kept.identifier_value = added.identifier_value
+            )
+        union all
+        {{ cdp.unmergeable_identifiers(plan) }}
         union all
         select identifier_type, identifier_value from {{ ref('int_matching__shared_values') }}
         union all
@@ -411,24 +471,203 @@ from final
         select identifier_type, identifier_value from {{ this }}
         where block_reason is not null and block_reason not like 'shared_across_%'
     ) as affected;
+    create table {{ plan.merged }} as
+    {{ cdp.merged_identifier_rows(plan) }};
     {#- the block status of the identifiers computed again, to tell record_anchors which changed #}
     create table {{ plan.before }} as
     select kept.identifier_type, kept.identifier_value, kept.is_blocked
     from {{ this }} as kept
-    where exists (
-        select 1
-        from {{ plan.affected }} as affected
-        where affected.identifier_type = kept.identifier_type
-            and affected.identifier_value = kept.identifier_value
-    );
+    where {{ cdp.identifier_in(plan.affected, 'kept') }}
+        or {{ cdp.identifier_in(plan.merged, 'kept') }};
     delete from {{ this }} as kept
-    where exists (
-        select 1
-        from {{ plan.affected }} as affected
-        where affected.identifier_type = kept.identifier_type
-            and affected.identifier_value = kept.identifier_value
-    )
+    where {{ cdp.identifier_in(plan.affected, 'kept') }}
+        or {{ cdp.identifier_in(plan.merged, 'kept') }}
     {%- endif %}
+{%- endmacro %}
+
+{#- Condition: the identifier of row `alias` is in `relation` (identifier_type, identifier_value). -#}
+{% macro identifier_in(relation, alias) -%}
+    exists (
+        select 1
+        from {{ relation }} as listed
+        where listed.identifier_type = {{ alias }}.identifier_type
+            and listed.identifier_value = {{ alias }}.identifier_value
+    )
+{%- endmacro %}
+
+{#- The rows the changed records added (queue identifier_changes), and for each added row's
+    identifier the distinct values of each type limited to one on those records now. -#}
+{% macro added_identifier_rows(plan) -%}
+    added as (
+
+        select identifier_type, identifier_value, source_table, record_id, observed_at
+        from {{ plan.queue }}
+        where not removed
+
+    ),
+
+    added_records as (
+
+        select distinct source_table, record_id
+        from added
+
+    ),
+    {%- for single_type in cdp.single_identifier_types() %}
+
+    added_{{ single_type }}s as (
+
+        select
+            added.identifier_type,
+            added.identifier_value,
+            count(distinct linked.identifier_value) as value_count,
+            min(linked.identifier_value) as min_value
+        from added
+        inner join (
+            select records.source_table, records.record_id, records.identifier_value
+            from {{ ref('int_identity__record_identifiers') }} as records
+            inner join added_records
+                on records.source_table = added_records.source_table
+                and records.record_id = added_records.record_id
+            where records.identifier_type = '{{ single_type }}'
+        ) as linked
+            on added.source_table = linked.source_table
+            and added.record_id = linked.record_id
+        where added.identifier_type <> '{{ single_type }}'
+        group by added.identifier_type, added.identifier_value
+
+    ),
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Identifiers that gained rows whose statistics cannot be merged into the kept row: a raw
+    table new to the identifier (its source list changes), or a value of a type limited to one
+    that may be new to it (kept count 1 and another or more values, or kept count above 1). -#}
+{% macro unmergeable_identifiers(plan) -%}
+    select identifier_type, identifier_value
+    from (
+        with {{ cdp.added_identifier_rows(plan) }}
+
+        unmergeable as (
+
+            select added.identifier_type, added.identifier_value
+            from added
+            inner join {{ this }} as kept
+                on added.identifier_type = kept.identifier_type
+                and added.identifier_value = kept.identifier_value
+            where position(', ' || added.source_table || ', ' in ', ' || kept.source_tables || ', ') = 0
+            {%- for single_type in cdp.single_identifier_types() %}
+
+            union all
+
+            select linked.identifier_type, linked.identifier_value
+            from added_{{ single_type }}s as linked
+            inner join {{ this }} as kept
+                on linked.identifier_type = kept.identifier_type
+                and linked.identifier_value = kept.identifier_value
+            where kept.linked_{{ single_type }}_count > 1
+                or (
+                    kept.linked_{{ single_type }}_count = 1
+                    and (linked.value_count > 1 or linked.min_value <> kept.linked_{{ single_type }}_min)
+                )
+            {%- endfor %}
+
+        )
+
+        select * from unmergeable
+    ) as unmergeable_identifiers
+{%- endmacro %}
+
+{#- Rows of the identifiers that only gained rows and are not in plan.affected: the kept row
+    with the added rows merged in (counts added, first and last seen widened, linked values
+    counted when the kept row had none); the same values a computation from all records gives. -#}
+{% macro merged_identifier_rows(plan) -%}
+    {%- set single_types = cdp.single_identifier_types() %}
+    with {{ cdp.added_identifier_rows(plan) }}
+
+    added_stats as (
+
+        select
+            identifier_type,
+            identifier_value,
+            min(observed_at) as first_seen_at,
+            max(observed_at) as last_seen_at,
+            count(*) as record_count
+        from added
+        group by identifier_type, identifier_value
+
+    ),
+
+    merged as (
+
+        select
+            kept.node_id,
+            kept.identifier_type,
+            kept.identifier_value,
+            kept.type_priority,
+            {%- for single_type in single_types %}
+            case
+                when kept.linked_{{ single_type }}_count = 0 then coalesce(added_{{ single_type }}s.value_count, 0)
+                else kept.linked_{{ single_type }}_count
+            end as linked_{{ single_type }}_count,
+            case
+                when kept.linked_{{ single_type }}_count = 0 then added_{{ single_type }}s.min_value
+                else kept.linked_{{ single_type }}_min
+            end as linked_{{ single_type }}_min,
+            {%- endfor %}
+            case
+                when added_stats.first_seen_at < kept.first_seen_at then added_stats.first_seen_at
+                else kept.first_seen_at
+            end as first_seen_at,
+            case
+                when added_stats.last_seen_at > kept.last_seen_at then added_stats.last_seen_at
+                else kept.last_seen_at
+            end as last_seen_at,
+            kept.record_count + added_stats.record_count as record_count,
+            kept.source_count,
+            kept.source_tables
+        from added_stats
+        inner join {{ this }} as kept
+            on added_stats.identifier_type = kept.identifier_type
+            and added_stats.identifier_value = kept.identifier_value
+        {%- for single_type in single_types %}
+        left join added_{{ single_type }}s
+            on added_stats.identifier_type = added_{{ single_type }}s.identifier_type
+            and added_stats.identifier_value = added_{{ single_type }}s.identifier_value
+        {%- endfor %}
+        where not {{ cdp.identifier_in(plan.affected, 'kept') }}
+
+    ),
+
+    {#- kept block reasons here are null or shared_across_<type> (the others are in affected) #}
+    final as (
+
+        select
+            node_id,
+            identifier_type,
+            identifier_value,
+            type_priority,
+            first_seen_at,
+            last_seen_at,
+            record_count,
+            source_count,
+            source_tables,
+            {%- for single_type in single_types %}
+            linked_{{ single_type }}_count,
+            linked_{{ single_type }}_min,
+            {%- endfor %}
+            case
+                {%- for single_type in single_types %}
+                when linked_{{ single_type }}_count > 1 then 'shared_across_{{ single_type }}'
+                {%- endfor %}
+            end as block_reason
+        from merged
+
+    )
+
+    select
+        *,
+        block_reason is not null as is_blocked
+    from final
 {%- endmacro %}
 
 {% macro identifiers_post_hook() -%}
@@ -446,6 +685,7 @@ from final
     drop table {{ plan.before }};
     {%- endif %}
     drop table if exists {{ plan.affected }};
+    drop table if exists {{ plan.merged }};
     {%- if cdp.relation_exists(plan.queue) %}
     delete from {{ plan.queue }};
     {%- endif %}

@@ -78,7 +78,21 @@ def arrivals(target: Target) -> dict:
     finally:
         warehouse.close()
     return {"order_id": order_id, "contact_id": contact_id, "touched": {tuple(row) for row in touched},
-            "removed": {tuple(row) for row in removed}}
+            "removed": {tuple(row) for row in removed}, "user_id": user_id}
+
+
+def user_record_count(target: Target, user_id: str, add: int = 0) -> int:
+    """The user id's record count in int_identity__identifiers, after adding `add` to it."""
+    schema = relation_schema(target, "intermediate")
+    where = f"where identifier_type = 'user_id' and identifier_value = '{user_id}'"
+    warehouse = connect(target)
+    try:
+        if add:
+            warehouse.execute(f"update {schema}.int_identity__identifiers "
+                              f"set record_count = record_count + {add} {where}")
+        return warehouse.query(f"select record_count from {schema}.int_identity__identifiers {where}")[0][0]
+    finally:
+        warehouse.close()
 
 
 def mark_sentinels(target: Target, touched: set[tuple]) -> tuple[tuple, tuple]:
@@ -138,15 +152,20 @@ def scenario(target: Target) -> dict:
     run(target)
     facts = arrivals(target)
     record, identifier = mark_sentinels(target, facts["touched"])
+    # the user id only gains a page view: its statistics are merged, not computed again, so an
+    # offset added to its kept count survives (plus the one new record)
+    marked_count = user_record_count(target, facts["user_id"], add=1000)
     run(target)
     incremental = snapshot(target)
     kept = sentinels_kept(target, record, identifier)
+    merged_count = user_record_count(target, facts["user_id"])
     # a changed SQL (here: the identifier priority, phone before email) computes every row again
     run(target, "--vars", json.dumps({"identity_identifier_priority": [
         "user_id", "crm_contact_id", "shop_customer_id", "phone", "email", "loyalty_id", "pos_card_token",
         "support_requester_id", "device_id", "advertising_id", "anonymous_id", "click_id", "person_profile"]}))
-    return {"facts": facts, "incremental": incremental, "kept": kept,
-            "kept_after_sql_change": sentinels_kept(target, record, identifier)}
+    return {"facts": facts, "incremental": incremental, "kept": kept, "marked_count": marked_count,
+            "merged_count": merged_count, "kept_after_sql_change": sentinels_kept(target, record, identifier),
+            "count_after_sql_change": user_record_count(target, facts["user_id"])}
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +201,10 @@ def test_a_changed_sql_computes_every_row_of_that_table(outcome: dict):
     # the identifier priority is part of int_identity__identifiers' SQL, not of the record rows';
     # identifiers computed in full make every anchor, and so every event, be computed again
     assert outcome["kept_after_sql_change"] == (True, False, False, False)
+
+
+@pytest.mark.slow
+def test_an_identifier_that_only_gained_records_is_merged(outcome: dict):
+    assert outcome["merged_count"] == outcome["marked_count"] + 1
+    # computed from its records when the SQL changed: the offset is gone, the new record counted
+    assert outcome["count_after_sql_change"] == outcome["marked_count"] - 1000 + 1

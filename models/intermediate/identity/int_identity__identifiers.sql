@@ -9,7 +9,8 @@
     Node ids are stable: a hash of type and value (macro stable_bigint_id).
 
     Incremental: a build computes again only the identifiers whose records changed and those
-    whose block reason can have changed otherwise (macros/identity/incremental_identity.sql). -#}
+    whose block reason can have changed otherwise, and merges the rows new records added into
+    the statistics of identifiers that only gained rows (macros/identity/incremental_identity.sql). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -19,4 +20,4 @@
 ) }}
 {%- set plan = cdp.identifiers_plan() %}
 
-{{ cdp.identifier_rows(none if plan.full else plan.affected) }}
+{{ cdp.identifiers_select(plan) }}
