@@ -40,7 +40,8 @@
     {%- set signature = local_md5(cdp.customer_event_rows()) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- set queue = cdp.identity_queue(ref('int_identity__record_identifiers'), 'resolved_records') -%}
-    {%- set deleted = cdp.work_relation(this, 'deleted') -%}
+    {#- kept in the intermediate schema: marts hold no trace of deleted customers #}
+    {%- set deleted = cdp.identity_queue(ref('int_identity__record_identifiers'), 'customer_events_deleted') -%}
     {%- set identity_models = cdp.identity_record_sources() | map(attribute='model') | list -%}
     {%- if not plan.full -%}
         {%- for entry in cdp.enabled_entries(cdp.event_sources()) if entry.model not in identity_models -%}
