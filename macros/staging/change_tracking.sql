@@ -10,11 +10,12 @@
                           the rows of every record staged again carry the newer moment, so
                           models built record by record downstream (int_identity__record_identifiers)
                           find what changed since their own last build without comparing everything.
-    A build compares, per change key, the number of raw rows and the sum of their fingerprints
-    with what the table holds; the keys that differ (new records, redelivered or corrected
-    copies, a copy taken away) are typed and checked again, all their copies together, so that
-    _version_rank is the one a full refresh gives; dbt's delete+insert on _change_key swaps
-    them in. A post-hook removes the keys no raw row carries any more. So a raw row changed in
+    A pre-hook compares, per change key and in one pass, the number of raw rows and the sum of
+    their fingerprints with what the table holds; the keys that differ (new records,
+    redelivered or corrected copies, a copy taken away) are typed and checked again, all their
+    copies together, so that _version_rank is the one a full refresh gives; dbt's
+    delete+insert on _change_key swaps them in. The post-hook removes the keys the comparison
+    found in no raw row any more. So a raw row changed in
     place, loaded late, loaded twice or deleted is staged as a full refresh would stage it.
 
     A change to a base model's SQL or to a normalising macro is not a change of the raw data:
@@ -49,8 +50,8 @@
 
 {#- Body of a base model's `source` step: the raw rows to stage in this build, with their
     _change_key and _row_fingerprint (key: the model's change_key). A full build takes every
-    row; an incremental one the rows of the change keys whose copies differ from those the
-    table holds. -#}
+    row; an incremental one the rows of the change keys the pre-hook found changed and still
+    present (compare_source_rows). -#}
 {% macro changed_source_rows(source_relation, key) -%}
     {%- set change_key = cdp.change_key_sql(key) -%}
     select
@@ -61,29 +62,62 @@
     from {{ source_relation }} as src
     {%- if is_incremental() %}
     where {{ change_key }} in (
-        select arriving._change_key
-        from (
-            select
-                {{ change_key }} as _change_key,
-                count(*) as _copies,
-                sum({{ cdp.row_fingerprint('src') }}) as _fingerprints
-            from {{ source_relation }} as src
-            group by 1
-        ) as arriving
-        left join (
-            select
-                _change_key,
-                count(*) as _copies,
-                sum(_row_fingerprint) as _fingerprints
-            from {{ this }}
-            group by 1
-        ) as kept
-            on arriving._change_key = kept._change_key
-        where
-            kept._change_key is null
-            or arriving._copies <> kept._copies
-            or arriving._fingerprints <> kept._fingerprints
+        select changed_keys._change_key
+        from {{ cdp.work_relation(this, 'changed_keys') }} as changed_keys
+        where not changed_keys._vanished
     )
+    {%- endif %}
+{%- endmacro %}
+
+{#- The one raw table a base model reads. -#}
+{% macro base_source_relation() %}
+    {%- if model.sources | length != 1 -%}
+        {{ exceptions.raise_compiler_error("base model " ~ model.name ~ " must read exactly one source table, reads "
+            ~ model.sources | length) }}
+    {%- endif -%}
+    {{ return(source(model.sources[0][0], model.sources[0][1])) }}
+{% endmacro %}
+
+{#- Pre-hook of every base model (dbt_project.yml): on an incremental build, the change keys
+    whose raw copies differ from those the table holds, in one pass over both (per key, the
+    number of rows and the sum of their fingerprints): new keys, keys with a copy redelivered,
+    corrected or taken away (_vanished false: staged again), and keys no raw row carries any
+    more (_vanished true: removed by the post-hook). Kept in <model>__changed_keys (a work
+    table beside the model) until the post-hook. -#}
+{% macro compare_source_rows(relation) -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set source_relation = cdp.base_source_relation() -%}
+    {%- set change_key = cdp.change_key_sql(config.get('change_key')) -%}
+    {%- set changed_keys = cdp.work_relation(relation, 'changed_keys') %}
+    drop table if exists {{ changed_keys }};
+    {%- if is_incremental() %}
+    create table {{ changed_keys }} as
+    select
+        coalesce(arriving._change_key, kept._change_key) as _change_key,
+        arriving._change_key is null as _vanished
+    from (
+        select
+            {{ change_key }} as _change_key,
+            count(*) as _copies,
+            sum({{ cdp.row_fingerprint('src') }}) as _fingerprints
+        from {{ source_relation }} as src
+        group by 1
+    ) as arriving
+    full outer join (
+        select
+            _change_key,
+            count(*) as _copies,
+            sum(_row_fingerprint) as _fingerprints
+        from {{ relation }}
+        group by 1
+    ) as kept
+        on arriving._change_key = kept._change_key
+    where arriving._change_key is null
+        or kept._change_key is null
+        or arriving._copies <> kept._copies
+        or arriving._fingerprints <> kept._fingerprints
     {%- endif %}
 {%- endmacro %}
 
@@ -100,19 +134,15 @@
 {%- endmacro %}
 
 {#- Post-hook of every base model (dbt_project.yml): remove the records whose raw rows are all
-    gone. The raw table is the one source the model reads. The removed rows are first copied,
-    with the moment (_vanished_at), to the table's vanished-rows log (<model>__vanished, beside
-    it), so that models built record by record downstream learn which records went away; the
-    log is started again when the model's columns change. -#}
+    gone (the keys compare_source_rows marked _vanished; none on a full build, which stages
+    the raw table as it is). The removed rows are first copied, with the moment
+    (_vanished_at), to the table's vanished-rows log (<model>__vanished, beside it), so that
+    models built record by record downstream learn which records went away; the log is
+    started again when the model's columns change. -#}
 {% macro delete_vanished_source_rows(relation) -%}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- if model.sources | length != 1 -%}
-        {{ exceptions.raise_compiler_error("base model " ~ model.name ~ " must read exactly one source table, reads "
-            ~ model.sources | length) }}
-    {%- endif -%}
-    {%- set source_relation = source(model.sources[0][0], model.sources[0][1]) -%}
     {%- set log = cdp.vanished_rows_relation(relation) -%}
     {%- if cdp.relation_exists(log) -%}
         {%- set logged = adapter.get_columns_in_relation(log) | map(attribute='name') | map('lower') | list -%}
@@ -121,27 +151,24 @@
     drop table {{ log }};
         {%- endif %}
     {%- endif %}
-    {%- set vanished_keys = cdp.work_relation(relation, 'vanished_keys') %}
-    drop table if exists {{ vanished_keys }};
-    create table {{ vanished_keys }} as
-    select distinct kept._change_key
-    from {{ relation }} as kept
-    where not exists (
-        select 1
-        from {{ source_relation }} as src
-        where {{ cdp.change_key_sql(config.get('change_key')) }} = kept._change_key
-    );
     create table if not exists {{ log }} as
     select kept.*, {{ cdp.run_started_at_sql() }} as _vanished_at
     from {{ relation }} as kept
     where 1 = 0;
+    {%- set changed_keys = cdp.work_relation(relation, 'changed_keys') -%}
+    {%- if cdp.relation_exists(changed_keys) %}
     insert into {{ log }}
     select kept.*, {{ cdp.run_started_at_sql() }} as _vanished_at
     from {{ relation }} as kept
-    where kept._change_key in (select vanished_keys._change_key from {{ vanished_keys }} as vanished_keys);
+    where kept._change_key in (
+        select changed_keys._change_key from {{ changed_keys }} as changed_keys where changed_keys._vanished
+    );
     delete from {{ relation }}
-    where _change_key in (select vanished_keys._change_key from {{ vanished_keys }} as vanished_keys);
-    drop table {{ vanished_keys }}
+    where _change_key in (
+        select changed_keys._change_key from {{ changed_keys }} as changed_keys where changed_keys._vanished
+    );
+    drop table {{ changed_keys }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- The vanished-rows log of a base model (see delete_vanished_source_rows). -#}

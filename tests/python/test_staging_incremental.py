@@ -78,6 +78,13 @@ def test_incremental_staging_rewrites_only_changed_records(world: Target):
         assert staged(corrected) == [("Corrected title", 1)]
         assert staged(deleted) == []
         assert warehouse.query(f"select count(*) from {base}") == warehouse.query(f"select count(*) from {raw_table}")
+        # the removed record is logged for the models built record by record downstream
+        assert warehouse.query(f"select event_id from {base}__vanished") == [(deleted,)]
+        # the pre-hook's comparison of raw and staged keys is dropped by the post-hook
+        leftovers = warehouse.query(
+            f"select table_name from information_schema.tables where table_schema = "
+            f"'{relation_schema(world, 'staging')}' and table_name like '{MODEL}%changed_keys'")
+        assert leftovers == []
     finally:
         warehouse.close()
 
