@@ -24,7 +24,7 @@ DEFAULTS: dict[str, str] = {
     "CDP_TARGET": "dev",
     "CDP_DUCKDB_PATH": "warehouse/cdp.duckdb",
     "CDP_DUCKDB_SCHEMA": "cdp",
-    "CDP_DUCKDB_MEMORY_LIMIT": "3GB",
+    "CDP_DUCKDB_MEMORY_LIMIT": "40%",
     "CDP_PG_HOST": "127.0.0.1",
     "CDP_PG_PORT": "5432",
     "CDP_PG_USER": "postgres",
