@@ -1,11 +1,6 @@
-{#- The combination of columns is unique across the model's rows. -#}
+{#- The combination of columns is unique across the model's rows (macros/testing/unique_rows.sql). -#}
 {% test unique_combination_of_columns(model, columns) %}
 
-select
-    {{ columns | join(', ') }},
-    count(*) as row_count
-from {{ model }}
-group by {{ columns | join(', ') }}
-having count(*) > 1
+{{ cdp.repeated_values(model, columns) }}
 
 {% endtest %}
