@@ -38,8 +38,12 @@ EVENT_TABLES = {
 }
 
 
-def add_new_events(target: Target, share: float) -> int:
-    """Copy `share` of every event table's rows with new keys, one day later; returns rows added."""
+def add_new_events(target: Target, share: float, seed: int = 7) -> int:
+    """Copy `share` of every event table's rows with new keys, one day later; returns rows added.
+
+    Another `seed` samples other rows and suffixes text keys differently, so that a second batch
+    on the same database is new records too, not copies of the first batch's."""
+    suffix = "-bench-new" if seed == 7 else f"-bench-new-{seed}"
     contract = load_contract()
     warehouse = connect(target)
     added = 0
@@ -53,7 +57,7 @@ def add_new_events(target: Target, share: float) -> int:
                 if column.name == key and column.data_type == "bigint":
                     columns.append(f"{name} + (select max({name}) from {relation}) as {name}")
                 elif column.name == key:
-                    columns.append(f"{name} || '-bench-new' as {name}")
+                    columns.append(f"{name} || '{suffix}' as {name}")
                 elif column.data_type == "timestamptz":
                     columns.append(f"{name} + interval 1 day as {name}")
                 else:
@@ -61,7 +65,7 @@ def add_new_events(target: Target, share: float) -> int:
             before = warehouse.query(f"select count(*) from {relation}")[0][0]
             warehouse.execute(
                 f"insert into {relation} select {', '.join(columns)} from {relation} "
-                f"using sample {share * 100:.4f} percent (bernoulli, 7)"
+                f"using sample {share * 100:.4f} percent (bernoulli, {seed})"
             )
             added += warehouse.query(f"select count(*) from {relation}")[0][0] - before
     finally:
