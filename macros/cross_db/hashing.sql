@@ -25,3 +25,11 @@
 {% macro postgres__stable_bigint_id(expression) -%}
     cast(cast('x' || lpad(substr(md5({{ expression }}), 1, 15), 16, '0') as bit(64)) as bigint)
 {%- endmacro %}
+
+{#- A fingerprint of the SQL an incremental model runs, stored beside it: a build whose SQL
+    differs (code, vars, sources switched on) computes everything again. The database's own name
+    is left out of it, so that a warehouse copied or renamed (DuckDB names the database after
+    its file) keeps its incremental state. -#}
+{% macro sql_signature(sql) %}
+    {{ return(local_md5(sql | replace('"' ~ target.database ~ '".', ''))) }}
+{% endmacro %}

@@ -37,7 +37,7 @@
 {% endmacro %}
 
 {% macro customer_events_plan() %}
-    {%- set signature = local_md5(cdp.customer_event_rows()) -%}
+    {%- set signature = cdp.sql_signature(cdp.customer_event_rows()) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- set queue = cdp.identity_queue(ref('int_identity__record_identifiers'), 'resolved_records') -%}
     {#- kept in the intermediate schema: marts hold no trace of deleted customers #}

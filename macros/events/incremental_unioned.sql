@@ -42,7 +42,7 @@ select * from unioned
 
 {% macro unioned_events_plan() %}
     {%- set entries = cdp.enabled_entries(cdp.event_sources()) -%}
-    {%- set signature = local_md5(cdp.unioned_event_rows(entries)) -%}
+    {%- set signature = cdp.sql_signature(cdp.unioned_event_rows(entries)) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- do plan.update({'entries': entries, 'signature': signature, 'changed': cdp.work_relation(this, 'changed')}) -%}
     {{ return(plan) }}

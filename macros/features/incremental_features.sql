@@ -207,7 +207,7 @@ select {{ columns | join(', ') }} from kept
 {#- A fingerprint of the features SQL apart from its moment: the macro's code, the window vars,
     the sources switched on. Rows kept from a build with another signature would be stale. -#}
 {% macro feature_sql_signature() %}
-    {{ return(local_md5(cdp.customer_features_as_of("'moment'"))) }}
+    {{ return(cdp.sql_signature(cdp.customer_features_as_of("'moment'"))) }}
 {% endmacro %}
 
 {#- Post-hook of an incremental features table: keep the digests this build applied, with the

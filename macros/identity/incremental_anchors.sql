@@ -58,7 +58,7 @@ select * from final
 {% endmacro %}
 
 {% macro record_anchors_plan() %}
-    {%- set signature = local_md5(cdp.record_anchor_rows()) -%}
+    {%- set signature = cdp.sql_signature(cdp.record_anchor_rows()) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- set records = ref('int_identity__record_identifiers') -%}
     {%- set touched = cdp.identity_queue(records, 'touched_records') -%}

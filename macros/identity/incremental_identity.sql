@@ -215,7 +215,7 @@
 {#- Hooks of int_identity__record_identifiers (see the top of this file). -#}
 {% macro record_identifiers_plan() %}
     {%- set entries = cdp.enabled_entries(cdp.identity_record_sources()) -%}
-    {%- set signature = local_md5(cdp.record_identifier_rows(entries)) -%}
+    {%- set signature = cdp.sql_signature(cdp.record_identifier_rows(entries)) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- do plan.update({'entries': entries, 'signature': signature,
                         'changed': cdp.work_relation(this, 'changed'), 'queue': cdp.identity_queue_relation(this),
@@ -420,7 +420,7 @@ select * from {{ plan.merged }}
 
 {#- Hooks of int_identity__identifiers (see the top of this file). -#}
 {% macro identifiers_plan() %}
-    {%- set signature = local_md5(cdp.identifier_rows()) -%}
+    {%- set signature = cdp.sql_signature(cdp.identifier_rows()) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- set queue = cdp.identity_queue_relation(ref('int_identity__record_identifiers')) -%}
     {%- if not plan.full and cdp.identity_queue_demands_everything(queue) -%}

@@ -41,7 +41,7 @@ select * from final
 {% endmacro %}
 
 {% macro records_resolved_plan() %}
-    {%- set signature = local_md5(cdp.resolved_record_rows()) -%}
+    {%- set signature = cdp.sql_signature(cdp.resolved_record_rows()) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- set records = ref('int_identity__record_identifiers') -%}
     {%- set reanchored = cdp.identity_queue(records, 'reanchored_records') -%}

@@ -77,7 +77,7 @@ select * from final
 
 {% macro record_profiles_plan() %}
     {%- set entries = cdp.enabled_entries(cdp.matching_person_sources()) -%}
-    {%- set signature = local_md5(cdp.record_profile_rows()) -%}
+    {%- set signature = cdp.sql_signature(cdp.record_profile_rows()) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- if var('matching_input_relation') -%}
         {%- do plan.update({'full': true}) -%}
