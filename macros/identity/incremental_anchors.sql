@@ -5,7 +5,9 @@
     queue (staged or removed since) and of the records carrying an identifier of the
     reblocked_identifiers queue; a type priority change is a change of SQL, which computes
     every anchor. The records computed again go to the reanchored_records queue, which
-    int_identity__records_resolved applies. -#}
+    int_identity__records_resolved applies; each of them, with the anchor it lost and the one
+    it has now, goes to the anchor_changes queue, which int_identity__edges applies
+    (macros/identity/incremental_edges.sql). -#}
 
 {#- Rows of int_identity__record_anchors: of every record, or (affected: a relation of
     source_table, record_id) of those only. -#}
@@ -69,6 +71,7 @@ select * from final
     {%- endif -%}
     {%- do plan.update({'signature': signature, 'touched': touched, 'reblocked': reblocked,
                         'reanchored': cdp.identity_queue(records, 'reanchored_records'),
+                        'anchor_changes': cdp.anchor_changes_queue(records),
                         'affected': cdp.work_relation(this, 'affected')}) -%}
     {{ return(plan) }}
 {% endmacro %}
@@ -77,11 +80,14 @@ select * from final
     {%- set plan = cdp.record_anchors_plan() -%}
     drop table if exists {{ plan.affected }};
     {{ cdp.create_identity_queue(plan.reanchored, ['source_table', 'record_id']) }};
+    {{ cdp.create_anchor_changes_queue(plan.anchor_changes) }};
     {%- if plan.full %}
         {%- if is_incremental() %}
     delete from {{ this }};
         {%- endif %}
     insert into {{ plan.reanchored }} (source_table, record_id, everything) values (null, null, true);
+    insert into {{ plan.anchor_changes }} (source_table, record_id, anchor_node_id, lost, everything)
+    values (null, null, null, null, true);
     {%- else %}
     create table {{ plan.affected }} as
     select distinct source_table, record_id
@@ -98,6 +104,10 @@ select * from final
                 and reblocked.identifier_value = records.identifier_value
         )
     ) as affected;
+    insert into {{ plan.anchor_changes }} (source_table, record_id, anchor_node_id, lost, everything)
+    select kept.source_table, kept.record_id, kept.anchor_node_id, true, false
+    from {{ this }} as kept
+    where true{{ cdp.only_changed_records(plan.affected, 'kept.source_table', 'kept.record_id') }};
     delete from {{ this }} as kept
     where true{{ cdp.only_changed_records(plan.affected, 'kept.source_table', 'kept.record_id') }};
     insert into {{ plan.reanchored }} (source_table, record_id, everything)
@@ -108,6 +118,12 @@ select * from final
 
 {% macro record_anchors_post_hook() -%}
     {%- set plan = cdp.record_anchors_plan() -%}
+    {%- if not plan.full %}
+    insert into {{ plan.anchor_changes }} (source_table, record_id, anchor_node_id, lost, everything)
+    select now.source_table, now.record_id, now.anchor_node_id, false, false
+    from {{ this }} as now
+    where true{{ cdp.only_changed_records(plan.affected, 'now.source_table', 'now.record_id') }};
+    {%- endif %}
     drop table if exists {{ plan.affected }};
     {%- for queue in [plan.touched, plan.reblocked] %}
         {%- if cdp.relation_exists(queue) %}

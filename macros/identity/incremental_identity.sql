@@ -23,7 +23,8 @@
     int_identity__record_anchors (macros/identity/incremental_anchors.sql)
         Computes again the anchors of the records staged or removed and of the records that
         carry an identifier whose block status changed, and queues those records for
-        int_identity__records_resolved.
+        int_identity__records_resolved and, with the anchors they lost and gained, for
+        int_identity__edges (macros/identity/incremental_edges.sql).
     int_identity__records_resolved (macros/identity/incremental_resolution.sql)
         Computes again the customers of those records and of the records anchored on a node
         whose customer changed, and queues them for customer_events
@@ -48,6 +49,8 @@
       touched_records      records staged or removed (record_identifiers -> record_anchors)
       reblocked_identifiers identifiers whose block status changed (identifiers -> record_anchors)
       reanchored_records   records whose anchor was computed again (record_anchors -> records_resolved)
+      anchor_changes       the same records with the anchor each lost and gained (record_anchors -> edges,
+                           macros/identity/incremental_edges.sql)
       resolved_records     records whose customer was computed again (records_resolved -> customer_events) -#}
 {% macro identity_queue(neighbour, name) %}
     {{ return(api.Relation.create(database=neighbour.database, schema=neighbour.schema,

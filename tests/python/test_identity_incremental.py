@@ -95,6 +95,32 @@ def user_record_count(target: Target, user_id: str, add: int = 0) -> int:
         warehouse.close()
 
 
+def user_edges(target: Target, user_id: str, add: int = 0) -> dict[tuple, int]:
+    """The deterministic edges anchored on the user id: (node_b, source_table) -> record_count,
+    after adding `add` to every count."""
+    schema = relation_schema(target, "intermediate")
+    where = (f"where match_type = 'deterministic' and node_a = (select node_id from {schema}.int_identity__identifiers "
+             f"where identifier_type = 'user_id' and identifier_value = '{user_id}')")
+    warehouse = connect(target)
+    try:
+        if add:
+            warehouse.execute(f"update {schema}.int_identity__edges set record_count = record_count + {add} {where}")
+        rows = warehouse.query(f"select node_b, source_table, record_count from {schema}.int_identity__edges {where}")
+        return {(node_b, source_table): count for node_b, source_table, count in rows}
+    finally:
+        warehouse.close()
+
+
+def visitor_node(target: Target) -> int:
+    schema = relation_schema(target, "intermediate")
+    warehouse = connect(target)
+    try:
+        return warehouse.query(f"select node_id from {schema}.int_identity__identifiers "
+                               f"where identifier_type = 'anonymous_id' and identifier_value = '{VISITOR}'")[0][0]
+    finally:
+        warehouse.close()
+
+
 def mark_sentinels(target: Target, touched: set[tuple]) -> tuple[tuple, tuple]:
     """Mark rows no arrival touches (a record's identifiers, anchor and event, an identifier);
     returns the record's and the identifier's keys."""
@@ -155,6 +181,8 @@ def scenario(target: Target) -> dict:
     # the user id only gains a page view: its statistics are merged, not computed again, so an
     # offset added to its kept count survives (plus the one new record)
     marked_count = user_record_count(target, facts["user_id"], add=1000)
+    # the user's anchor only gains a record: its kept edges are merged into, not computed again
+    marked_edges = user_edges(target, facts["user_id"], add=1000)
     # the warehouse file is moved and renamed (DuckDB names the database after its file): not a
     # change of SQL, so the incremental state holds
     target = dataclasses.replace(target, duckdb_path=target.duckdb_path.rename(
@@ -163,13 +191,17 @@ def scenario(target: Target) -> dict:
     incremental = snapshot(target)
     kept = sentinels_kept(target, record, identifier)
     merged_count = user_record_count(target, facts["user_id"])
+    merged_edges = user_edges(target, facts["user_id"])
+    visitor = visitor_node(target)
     # a changed SQL (here: the identifier priority, phone before email) computes every row again
     run(target, "--vars", json.dumps({"identity_identifier_priority": [
         "user_id", "crm_contact_id", "shop_customer_id", "phone", "email", "loyalty_id", "pos_card_token",
         "support_requester_id", "device_id", "advertising_id", "anonymous_id", "click_id", "person_profile"]}))
     return {"facts": facts, "incremental": incremental, "kept": kept, "marked_count": marked_count,
             "merged_count": merged_count, "kept_after_sql_change": sentinels_kept(target, record, identifier),
-            "count_after_sql_change": user_record_count(target, facts["user_id"])}
+            "count_after_sql_change": user_record_count(target, facts["user_id"]),
+            "marked_edges": marked_edges, "merged_edges": merged_edges, "visitor_node": visitor,
+            "edges_after_sql_change": user_edges(target, facts["user_id"])}
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +244,16 @@ def test_an_identifier_that_only_gained_records_is_merged(outcome: dict):
     assert outcome["merged_count"] == outcome["marked_count"] + 1
     # computed from its records when the SQL changed: the offset is gone, the new record counted
     assert outcome["count_after_sql_change"] == outcome["marked_count"] - 1000 + 1
+
+
+@pytest.mark.slow
+def test_an_anchor_that_only_gained_records_keeps_its_edges_and_gains_the_new_one(outcome: dict):
+    marked, merged = outcome["marked_edges"], outcome["merged_edges"]
+    assert marked and all(count > 1000 for count in marked.values())
+    # the kept edges keep their offset (merged into, not computed again) ...
+    assert {key: merged[key] for key in marked} == marked
+    # ... and the page view the user logged in on links the visitor's browser to the user
+    assert merged[(outcome["visitor_node"], "segment.pages")] == 1
+    # computed from the records when the SQL changed: the offsets are gone
+    after = outcome["edges_after_sql_change"]
+    assert set(after) == set(merged) and all(after[key] == marked[key] - 1000 for key in marked)

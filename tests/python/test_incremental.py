@@ -39,7 +39,7 @@ COMPARED_BASES = [
     "base_consent__deletion_requests",
 ]
 # Intermediate models built record by record (their own change tracking, not a mart's).
-COMPARED_INTERMEDIATES = ["int_identity__record_identifiers", "int_identity__identifiers",
+COMPARED_INTERMEDIATES = ["int_identity__record_identifiers", "int_identity__identifiers", "int_identity__edges",
                           "int_identity__record_anchors", "int_identity__records_resolved", "int_events__unioned",
                           "int_matching__record_profiles"]
 # Columns that say when a row was written, not what it holds.
