@@ -1,3 +1,5 @@
+{{ config(materialized='versioned_table') }}
+
 {#- Candidate pairs: profiles equal on every key of at least one blocking rule (var
     matching_blocking_rules), each pair once, with the first rule that found it. Blocks
     larger than var matching_max_block_size are skipped. -#}

@@ -1,3 +1,5 @@
+{{ config(materialized='versioned_table') }}
+
 {#- The comparison vectors aggregated: one row per distinct vector and set of blocking rules
     that hold, with its pair count. The small table EM trains on. -#}
 {%- set comparisons = cdp.matching_comparisons() -%}

@@ -1,3 +1,5 @@
+{{ config(materialized='versioned_table') }}
+
 {#- Every candidate pair's comparison vector: one gamma per comparison (-1 null, 0 else,
     higher = stronger agreement), which blocking rules hold for it, and the compared values
     that term-frequency adjustment needs. -#}

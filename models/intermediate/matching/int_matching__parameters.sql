@@ -1,3 +1,5 @@
+{{ config(materialized='versioned_table') }}
+
 -- depends_on: {{ ref('int_matching__comparison_patterns') }}
 -- depends_on: {{ ref('int_matching__profiles') }}
 {# The trained Fellegi-Sunter model: per comparison level its m and u probabilities and

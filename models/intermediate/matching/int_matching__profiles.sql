@@ -1,6 +1,10 @@
 {#- One row per distinct normalised person profile, with the derived keys blocking rules
     and comparisons use. Shared emails and phones (int_matching__shared_values) are left out:
-    they say nothing about who a profile is. -#}
+    they say nothing about who a profile is.
+    Its post-hook keeps a version of its content (record_count aside, which no matcher table
+    reads): the matcher's tables past it are built again only when it changed
+    (macros/materializations/versioned_table.sql). -#}
+{{ config(post_hook="{{ cdp.save_content_version(exclude=['record_count']) }}") }}
 
 with record_profiles as (
 

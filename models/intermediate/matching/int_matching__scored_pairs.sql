@@ -1,3 +1,5 @@
+{{ config(materialized='versioned_table') }}
+
 -- depends_on: {{ ref('int_matching__parameters') }}
 {# Every candidate pair scored: the partial match weight of each comparison (log2 m/u of its
     level; for exact name agreement log2 of m over the name's frequency), the match weight

@@ -1,3 +1,5 @@
+{{ config(materialized='versioned_table') }}
+
 {#- How often each first and last name occurs among the profiles, for term-frequency
     adjustment of exact name agreements. -#}
 

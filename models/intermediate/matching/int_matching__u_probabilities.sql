@@ -1,3 +1,5 @@
+{{ config(materialized='versioned_table') }}
+
 {#- u-probabilities: how often each comparison level occurs among random pairs, which are
     almost all non-matches. All pairs among var matching_u_sample_records profiles drawn in
     a fixed pseudo-random order (so a rebuild gives the same numbers). Every level gets at

@@ -1,0 +1,135 @@
+{#-
+    Materialization `versioned_table`: a table built again only when what it is computed from
+    changed. Beside the table a version row (work relation `version`) keeps
+      sql_signature   the fingerprint of the SQL that built it (code, vars, refs; see sql_signature),
+      inputs_version  the versions of the models it reads, as they were when it was built,
+      output_version  its own version: a new one each time it is built.
+    A build keeps the table as it is when the table exists, the build is no --full-refresh, the
+    SQL's fingerprint is the kept one and every model it reads still has the version it had:
+    the same SQL over the same inputs gives the same rows. Otherwise the table is built again,
+    in full, and gets a new version. A model it reads must keep a version (a versioned_table,
+    or a table whose post-hook runs save_content_version); without one, the table is always
+    built again.
+
+    The matcher's tables past int_matching__profiles use it: profiles carry a version of their
+    content, so a build whose new records bring no new person profile keeps every pair,
+    comparison vector, parameter and score as they were.
+-#}
+
+{% macro version_relation(relation) %}
+    {{ return(cdp.work_relation(relation, 'version')) }}
+{% endmacro %}
+
+{#- The kept version row of `relation`: {'sql_signature', 'inputs_version', 'output_version'},
+    or none when it keeps none. -#}
+{% macro kept_version(relation) %}
+    {%- set version = cdp.version_relation(relation) -%}
+    {%- if not cdp.relation_exists(version) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query('select sql_signature, inputs_version, output_version from ' ~ version).rows -%}
+    {%- if rows | length != 1 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return({'sql_signature': rows[0][0], 'inputs_version': rows[0][1], 'output_version': rows[0][2]}) }}
+{% endmacro %}
+
+{#- The versions of the models the running model reads, in a fixed order, or none when one of
+    them keeps no version. -#}
+{% macro inputs_version() %}
+    {%- set versions = [] -%}
+    {%- for unique_id in model.depends_on.nodes | sort -%}
+        {%- set node = graph.nodes.get(unique_id) -%}
+        {%- if node is none -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {%- set parent = api.Relation.create(database=node.database, schema=node.schema,
+                                             identifier=node.alias or node.name, type='table') -%}
+        {%- set kept = cdp.kept_version(parent) -%}
+        {%- if kept is none or kept.output_version is none -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {%- do versions.append(node.name ~ '=' ~ kept.output_version) -%}
+    {%- endfor -%}
+    {{ return(versions | join(';')) }}
+{% endmacro %}
+
+{#- Statements: keep `output_version` (SQL text) as the version of `relation`. -#}
+{% macro save_version(relation, sql_signature, inputs_version, output_version) -%}
+    {%- set version = cdp.version_relation(relation) -%}
+    drop table if exists {{ version }};
+    create table {{ version }} as
+    select
+        cast({{ "'" ~ sql_signature ~ "'" if sql_signature else 'null' }} as {{ dbt.type_string() }}) as sql_signature,
+        cast({{ "'" ~ inputs_version ~ "'" if inputs_version else 'null' }} as {{ dbt.type_string() }})
+            as inputs_version,
+        cast({{ output_version }} as {{ dbt.type_string() }}) as output_version
+{%- endmacro %}
+
+{#- Post-hook of a table that versioned tables read: its version is a digest of its content
+    (row count and the sum of the rows' hashes) over its columns but `exclude` (columns no
+    reader uses), so a build that gives the same rows gives the same version. -#}
+{% macro save_content_version(exclude=[]) -%}
+    {%- set columns = [] -%}
+    {%- for column in adapter.get_columns_in_relation(this) if column.name | lower not in exclude -%}
+        {%- do columns.append(adapter.quote(column.name)) -%}
+    {%- endfor -%}
+    {%- set digest -%}
+        (
+            select
+                cast(count(*) as {{ dbt.type_string() }}) || ':'
+                || coalesce(cast(sum({{ cdp.row_fingerprint('digested') }}) as {{ dbt.type_string() }}), '')
+            from (
+                select {{ columns | join(', ') }}
+                from {{ this }}
+            ) as digested
+        )
+    {%- endset -%}
+    {{ cdp.save_version(this, none, none, digest) }}
+{%- endmacro %}
+
+{% materialization versioned_table, default %}
+    {%- set existing_relation = load_cached_relation(this) -%}
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set signature = cdp.sql_signature(sql) -%}
+    {%- set inputs = cdp.inputs_version() -%}
+    {%- set kept = cdp.kept_version(target_relation) if existing_relation is not none else none -%}
+    {%- set keep = not flags.FULL_REFRESH and existing_relation is not none and kept is not none
+                   and inputs is not none and kept.sql_signature == signature
+                   and kept.inputs_version == inputs -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+    {%- if keep %}
+        {{ log('versioned_table: ' ~ this ~ ' kept: same SQL, same inputs', info=true) }}
+        {% call statement('main') -%}
+            select 1 as kept
+        {%- endcall %}
+    {%- else %}
+        {%- set intermediate = make_intermediate_relation(target_relation) -%}
+        {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
+        {{ drop_relation_if_exists(load_cached_relation(intermediate) or intermediate) }}
+        {{ drop_relation_if_exists(load_cached_relation(backup_relation) or backup_relation) }}
+        {% call statement('main') -%}
+            {{ get_create_table_as_sql(False, intermediate, sql) }}
+        {%- endcall %}
+        {% if existing_relation is not none %}
+            {{ adapter.rename_relation(existing_relation, backup_relation) }}
+        {% endif %}
+        {{ adapter.rename_relation(intermediate, target_relation) }}
+        {% call statement('save_version') -%}
+            {{ cdp.save_version(target_relation, signature, inputs, "'" ~ invocation_id ~ "'") }}
+        {%- endcall %}
+    {%- endif %}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do persist_docs(target_relation, model) %}
+    {{ adapter.commit() }}
+    {%- if not keep %}
+        {{ drop_relation_if_exists(backup_relation) }}
+    {%- endif %}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+    {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
