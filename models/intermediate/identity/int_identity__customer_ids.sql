@@ -1,4 +1,7 @@
-{#- Every usable identifier (node) with its customer id, as of this build. -#}
+{#- Every usable identifier (node) with its customer id, as of this build. A view: the
+    columns of int_identity__customer_id_resolution its readers need, not a second copy of
+    every node. -#}
+{{ config(materialized='view') }}
 
 with resolution as (
 
