@@ -19,6 +19,18 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+    {#- versioned=true: kept as it is while its SQL and inputs are (versioned_table) -#}
+    {%- set decision = cdp.versioned_build_decision(sql, existing_relation) if config.get('versioned') else none -%}
+    {%- if decision is not none and decision.keep %}
+        {% call statement('main') -%}
+            select 1 as kept
+        {%- endcall %}
+        {{ run_hooks(post_hooks, inside_transaction=True) }}
+        {{ adapter.commit() }}
+        {{ run_hooks(post_hooks, inside_transaction=False) }}
+        {{ return({'relations': [target_relation]}) }}
+    {%- endif %}
+
     {% call statement(prefix ~ '_edges') -%}
         create table {{ edges }} as {{ sql }}
     {%- endcall %}
@@ -34,6 +46,11 @@
     {% endif %}
     {{ adapter.rename_relation(result, target_relation) }}
     {{ drop_relation_if_exists(edges) }}
+    {%- if decision is not none %}
+        {% call statement('save_version') -%}
+            {{ cdp.save_version(target_relation, decision.signature, decision.inputs, "'" ~ invocation_id ~ "'") }}
+        {%- endcall %}
+    {%- endif %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {% do persist_docs(target_relation, model) %}

@@ -11,6 +11,9 @@
     or a table whose post-hook runs save_content_version); without one, the table is always
     built again.
 
+    The graph materializations (connected_components, seeded_partition) decide the same way
+    for a model configured versioned=true.
+
     The matcher's tables past int_matching__profiles use it: profiles carry a version of their
     content, so a build whose new records bring no new person profile keeps every pair,
     comparison vector, parameter and score as they were.
@@ -88,21 +91,31 @@
     {{ cdp.save_version(this, none, none, digest) }}
 {%- endmacro %}
 
-{% materialization versioned_table, default %}
-    {%- set existing_relation = load_cached_relation(this) -%}
-    {%- set target_relation = this.incorporate(type='table') -%}
+{#- Whether the running model's table can stay as it is: {'keep': bool, 'signature': its SQL's
+    fingerprint, 'inputs': its inputs' versions (none when one keeps none)}. -#}
+{% macro versioned_build_decision(sql, existing_relation) %}
     {%- set signature = cdp.sql_signature(sql) -%}
     {%- set inputs = cdp.inputs_version() -%}
-    {%- set kept = cdp.kept_version(target_relation) if existing_relation is not none else none -%}
+    {%- set kept = cdp.kept_version(this) if existing_relation is not none else none -%}
     {%- set keep = not flags.FULL_REFRESH and existing_relation is not none and kept is not none
                    and inputs is not none and kept.sql_signature == signature
                    and kept.inputs_version == inputs -%}
+    {%- if keep -%}
+        {{ log(model.config.materialized ~ ': ' ~ this ~ ' kept: same SQL, same inputs', info=true) }}
+    {%- endif -%}
+    {{ return({'keep': keep, 'signature': signature, 'inputs': inputs}) }}
+{% endmacro %}
+
+{% materialization versioned_table, default %}
+    {%- set existing_relation = load_cached_relation(this) -%}
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set decision = cdp.versioned_build_decision(sql, existing_relation) -%}
+    {%- set keep = decision.keep -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
     {%- if keep %}
-        {{ log('versioned_table: ' ~ this ~ ' kept: same SQL, same inputs', info=true) }}
         {% call statement('main') -%}
             select 1 as kept
         {%- endcall %}
@@ -119,7 +132,7 @@
         {% endif %}
         {{ adapter.rename_relation(intermediate, target_relation) }}
         {% call statement('save_version') -%}
-            {{ cdp.save_version(target_relation, signature, inputs, "'" ~ invocation_id ~ "'") }}
+            {{ cdp.save_version(target_relation, decision.signature, decision.inputs, "'" ~ invocation_id ~ "'") }}
         {%- endcall %}
     {%- endif %}
 

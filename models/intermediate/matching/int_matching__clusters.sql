@@ -1,4 +1,4 @@
-{{ config(materialized='connected_components') }}
+{{ config(materialized='connected_components', versioned=true) }}
 -- depends_on: {{ ref('int_matching__parameters') }}
 
 {# Profiles clustered by the matcher alone: connected components of the pairs at or above
