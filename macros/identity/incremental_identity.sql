@@ -288,7 +288,7 @@ with record_identifiers as (
 
 ),
 
-in_scope as (
+in_scope as {{ cdp.materialized_cte() if affected is not none }} (
 
     select *
     from record_identifiers
@@ -302,6 +302,17 @@ in_scope as (
     {%- endif %}
 
 ),
+{%- if affected is not none %}
+
+{#- the records of the identifiers computed again: their values of the types limited to one
+    are looked up among these only #}
+in_scope_records as {{ cdp.materialized_cte() }} (
+
+    select distinct source_table, record_id
+    from in_scope
+
+),
+{%- endif %}
 
 blocklist as (
 
@@ -340,6 +351,14 @@ identifier_stats as (
             identifier_value as {{ single_type }}
         from record_identifiers
         where identifier_type = '{{ single_type }}'
+        {%- if affected is not none %}
+            and exists (
+                select 1
+                from in_scope_records
+                where in_scope_records.source_table = record_identifiers.source_table
+                    and in_scope_records.record_id = record_identifiers.record_id
+            )
+        {%- endif %}
 
     ),
 
