@@ -288,7 +288,7 @@ with record_identifiers as (
 
 ),
 
-in_scope as {{ cdp.materialized_cte() if affected is not none }} (
+in_scope as {% if affected is not none %}{{ cdp.materialized_cte() }} {% endif %}(
 
     select *
     from record_identifiers
