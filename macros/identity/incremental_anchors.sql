@@ -118,6 +118,7 @@ select * from final
 
 {% macro record_anchors_post_hook() -%}
     {%- set plan = cdp.record_anchors_plan() -%}
+    {{- cdp.log_incremental_scope(plan, {'records anchored again': plan.affected}) }}
     {%- if not plan.full %}
     insert into {{ plan.anchor_changes }} (source_table, record_id, anchor_node_id, lost, everything)
     select now.source_table, now.record_id, now.anchor_node_id, false, false

@@ -283,6 +283,8 @@ select * from {{ plan.merged }}
 
 {% macro edges_post_hook() -%}
     {%- set plan = cdp.edges_plan() -%}
+    {{- cdp.log_incremental_scope(plan, {'anchors computed again': plan.recomputed, 'records merged': plan.gained,
+                                         'edges merged': plan.merged}) }}
     drop table if exists {{ plan.recomputed }};
     drop table if exists {{ plan.gained }};
     drop table if exists {{ plan.merged }};

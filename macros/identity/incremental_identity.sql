@@ -112,6 +112,25 @@
                'applied_at': "cast('" ~ row[0].strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")"}) }}
 {% endmacro %}
 
+{#- Log how much an incremental build computed again: `parts` maps a label to a work table
+    (rows counted; a missing table counts as none). Says so when the build computed everything. -#}
+{% macro log_incremental_scope(plan, parts) %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if plan.full -%}
+        {{ log(this.identifier ~ ': computed every row', info=true) }}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set counts = [] -%}
+    {%- for label, relation in parts.items() -%}
+        {%- set rows = run_query('select count(*) from ' ~ relation).rows[0][0] if cdp.relation_exists(relation) else 0 -%}
+        {%- do counts.append('{:,}'.format(rows | int) ~ ' ' ~ label) -%}
+    {%- endfor -%}
+    {{ log(this.identifier ~ ': ' ~ counts | join(', '), info=true) }}
+    {{ return('') }}
+{% endmacro %}
+
 {#- Post-hook step: keep the moment and signature this build applied. -#}
 {% macro save_identity_state(signature) -%}
     {%- set state = cdp.identity_state_relation(this) -%}
@@ -262,6 +281,7 @@
 
 {% macro record_identifiers_post_hook() -%}
     {%- set plan = cdp.record_identifiers_plan() -%}
+    {{- cdp.log_incremental_scope(plan, {'records written again': plan.changed}) }}
     {%- if cdp.relation_exists(plan.changed) %}
     {{ cdp.queue_identifier_changes(plan, false) }};
     drop table {{ plan.changed }};
@@ -694,6 +714,7 @@ select * from {{ plan.merged }}
 
 {% macro identifiers_post_hook() -%}
     {%- set plan = cdp.identifiers_plan() -%}
+    {{- cdp.log_incremental_scope(plan, {'identifiers computed again': plan.affected, 'merged': plan.merged}) }}
     {%- if cdp.relation_exists(plan.before) %}
     {#- identifiers that appeared or vanished only did so with records that changed, which
         record_anchors takes from its other queue #}

@@ -93,6 +93,7 @@ select * from final
 
 {% macro records_resolved_post_hook() -%}
     {%- set plan = cdp.records_resolved_plan() -%}
+    {{- cdp.log_incremental_scope(plan, {'records resolved again': plan.affected}) }}
     drop table if exists {{ plan.affected }};
     drop table if exists {{ plan.node_customers }};
     create table {{ plan.node_customers }} as
