@@ -21,14 +21,8 @@
 
     {#- versioned=true: kept as it is while its SQL and inputs are (versioned_table) -#}
     {%- set decision = cdp.versioned_build_decision(sql, existing_relation) if config.get('versioned') else none -%}
-    {%- if decision is not none and decision.keep %}
-        {% call statement('main') -%}
-            select 1 as kept
-        {%- endcall %}
-        {{ run_hooks(post_hooks, inside_transaction=True) }}
-        {{ adapter.commit() }}
-        {{ run_hooks(post_hooks, inside_transaction=False) }}
-        {{ return({'relations': [target_relation]}) }}
+    {%- if decision is not none and decision.keep -%}
+        {{ return(cdp.keep_versioned_relation(target_relation)) }}
     {%- endif %}
 
     {% call statement(prefix ~ '_edges') -%}
@@ -48,7 +42,7 @@
     {{ drop_relation_if_exists(edges) }}
     {%- if decision is not none %}
         {% call statement('save_version') -%}
-            {{ cdp.save_version(target_relation, decision.signature, decision.inputs, "'" ~ invocation_id ~ "'") }}
+            {{ cdp.save_built_version(target_relation, decision) }}
         {%- endcall %}
     {%- endif %}
 

@@ -106,42 +106,54 @@
     {{ return({'keep': keep, 'signature': signature, 'inputs': inputs}) }}
 {% endmacro %}
 
+{#- The rest of a build that keeps the table as it is: no statement but the one dbt expects,
+    the post-hooks, the commit; returns what a materialization returns. -#}
+{% macro keep_versioned_relation(target_relation) %}
+    {% call statement('main') -%}
+        select 1 as kept
+    {%- endcall %}
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {{ adapter.commit() }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [target_relation]}) }}
+{% endmacro %}
+
+{#- Statement: the version of a table just built from `decision` (versioned_build_decision). -#}
+{% macro save_built_version(target_relation, decision) -%}
+    {{ cdp.save_version(target_relation, decision.signature, decision.inputs, "'" ~ invocation_id ~ "'") }}
+{%- endmacro %}
+
 {% materialization versioned_table, default %}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set decision = cdp.versioned_build_decision(sql, existing_relation) -%}
-    {%- set keep = decision.keep -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {%- if keep %}
-        {% call statement('main') -%}
-            select 1 as kept
-        {%- endcall %}
-    {%- else %}
-        {%- set intermediate = make_intermediate_relation(target_relation) -%}
-        {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
-        {{ drop_relation_if_exists(load_cached_relation(intermediate) or intermediate) }}
-        {{ drop_relation_if_exists(load_cached_relation(backup_relation) or backup_relation) }}
-        {% call statement('main') -%}
-            {{ get_create_table_as_sql(False, intermediate, sql) }}
-        {%- endcall %}
-        {% if existing_relation is not none %}
-            {{ adapter.rename_relation(existing_relation, backup_relation) }}
-        {% endif %}
-        {{ adapter.rename_relation(intermediate, target_relation) }}
-        {% call statement('save_version') -%}
-            {{ cdp.save_version(target_relation, decision.signature, decision.inputs, "'" ~ invocation_id ~ "'") }}
-        {%- endcall %}
+    {%- if decision.keep -%}
+        {{ return(cdp.keep_versioned_relation(target_relation)) }}
     {%- endif %}
+
+    {%- set intermediate = make_intermediate_relation(target_relation) -%}
+    {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
+    {{ drop_relation_if_exists(load_cached_relation(intermediate) or intermediate) }}
+    {{ drop_relation_if_exists(load_cached_relation(backup_relation) or backup_relation) }}
+    {% call statement('main') -%}
+        {{ get_create_table_as_sql(False, intermediate, sql) }}
+    {%- endcall %}
+    {% if existing_relation is not none %}
+        {{ adapter.rename_relation(existing_relation, backup_relation) }}
+    {% endif %}
+    {{ adapter.rename_relation(intermediate, target_relation) }}
+    {% call statement('save_version') -%}
+        {{ cdp.save_built_version(target_relation, decision) }}
+    {%- endcall %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {% do persist_docs(target_relation, model) %}
     {{ adapter.commit() }}
-    {%- if not keep %}
-        {{ drop_relation_if_exists(backup_relation) }}
-    {%- endif %}
+    {{ drop_relation_if_exists(backup_relation) }}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
 
     {{ return({'relations': [target_relation]}) }}
