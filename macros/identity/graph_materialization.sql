@@ -11,8 +11,7 @@
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set edges = cdp.work_relation(this, prefix ~ '_input') -%}
     {%- set result = cdp.work_relation(this, prefix ~ '_output') -%}
-    {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
-    {%- for relation in [edges, result, backup_relation] -%}
+    {%- for relation in [edges, result] -%}
         {{ drop_relation_if_exists(load_cached_relation(relation) or relation) }}
     {%- endfor -%}
 
@@ -35,23 +34,7 @@
         select count(*) from {{ result }}
     {%- endcall %}
 
-    {% if existing_relation is not none %}
-        {{ adapter.rename_relation(existing_relation, backup_relation) }}
-    {% endif %}
-    {{ adapter.rename_relation(result, target_relation) }}
     {{ drop_relation_if_exists(edges) }}
-    {%- if decision is not none %}
-        {% call statement('save_version') -%}
-            {{ cdp.save_built_version(target_relation, decision) }}
-        {%- endcall %}
-    {%- endif %}
-
-    {{ run_hooks(post_hooks, inside_transaction=True) }}
-    {% do persist_docs(target_relation, model) %}
-    {{ adapter.commit() }}
-    {{ drop_relation_if_exists(backup_relation) }}
-    {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-    {{ return({'relations': [target_relation]}) }}
+    {{ return(cdp.swap_in_built_relation(result, existing_relation, target_relation, decision)) }}
 
 {% endmacro %}

@@ -21,13 +21,8 @@
 {% endmacro %}
 
 {% macro create_anchor_changes_queue(queue) -%}
-    create table if not exists {{ queue }} (
-        source_table {{ dbt.type_string() }},
-        record_id {{ dbt.type_string() }},
-        anchor_node_id {{ dbt.type_bigint() }},
-        lost boolean,
-        everything boolean
-    )
+    {{ cdp.create_identity_queue(queue, ['source_table', 'record_id', ['anchor_node_id', dbt.type_bigint()],
+                                         ['lost', 'boolean']]) }}
 {%- endmacro %}
 
 {#- Deterministic edges: of every anchor, of the anchors listed in `anchors` (a relation of

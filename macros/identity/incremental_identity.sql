@@ -65,22 +65,20 @@
 {% endmacro %}
 
 {% macro create_identifier_changes_queue(queue) -%}
-    create table if not exists {{ queue }} (
-        identifier_type {{ dbt.type_string() }},
-        identifier_value {{ dbt.type_string() }},
-        source_table {{ dbt.type_string() }},
-        record_id {{ dbt.type_string() }},
-        observed_at {{ dbt.type_timestamp() }},
-        removed boolean,
-        everything boolean
-    )
+    {{ cdp.create_identity_queue(queue, ['identifier_type', 'identifier_value', 'source_table', 'record_id',
+                                         ['observed_at', dbt.type_timestamp()], ['removed', 'boolean']]) }}
 {%- endmacro %}
 
-{#- Statement: create the queue when it is missing; key_columns name its key columns. -#}
-{% macro create_identity_queue(queue, key_columns) -%}
+{#- Statement: create the queue when it is missing; columns names its columns (text), or gives
+    [name, type] pairs; every queue ends with its `everything` flag. -#}
+{% macro create_identity_queue(queue, columns) -%}
     create table if not exists {{ queue }} (
-        {%- for column in key_columns %}
+        {%- for column in columns %}
+            {%- if column is string %}
         {{ column }} {{ dbt.type_string() }},
+            {%- else %}
+        {{ column[0] }} {{ column[1] }},
+            {%- endif %}
         {%- endfor %}
         everything boolean
     )

@@ -123,6 +123,29 @@
     {{ cdp.save_version(target_relation, decision.signature, decision.inputs, "'" ~ invocation_id ~ "'") }}
 {%- endmacro %}
 
+{#- The rest of a build that made `built` (a new table): it replaces the model's table (the
+    previous one kept as a backup until the commit), the version is saved when `decision` is
+    given, hooks and docs run; returns what a materialization returns. -#}
+{% macro swap_in_built_relation(built, existing_relation, target_relation, decision=none) %}
+    {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
+    {{ drop_relation_if_exists(load_cached_relation(backup_relation) or backup_relation) }}
+    {% if existing_relation is not none %}
+        {{ adapter.rename_relation(existing_relation, backup_relation) }}
+    {% endif %}
+    {{ adapter.rename_relation(built, target_relation) }}
+    {%- if decision is not none %}
+        {% call statement('save_version') -%}
+            {{ cdp.save_built_version(target_relation, decision) }}
+        {%- endcall %}
+    {%- endif %}
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do persist_docs(target_relation, model) %}
+    {{ adapter.commit() }}
+    {{ drop_relation_if_exists(backup_relation) }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [target_relation]}) }}
+{% endmacro %}
+
 {% materialization versioned_table, default %}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='table') -%}
@@ -136,25 +159,9 @@
     {%- endif %}
 
     {%- set intermediate = make_intermediate_relation(target_relation) -%}
-    {%- set backup_relation = make_backup_relation(target_relation, 'table') -%}
     {{ drop_relation_if_exists(load_cached_relation(intermediate) or intermediate) }}
-    {{ drop_relation_if_exists(load_cached_relation(backup_relation) or backup_relation) }}
     {% call statement('main') -%}
         {{ get_create_table_as_sql(False, intermediate, sql) }}
     {%- endcall %}
-    {% if existing_relation is not none %}
-        {{ adapter.rename_relation(existing_relation, backup_relation) }}
-    {% endif %}
-    {{ adapter.rename_relation(intermediate, target_relation) }}
-    {% call statement('save_version') -%}
-        {{ cdp.save_built_version(target_relation, decision) }}
-    {%- endcall %}
-
-    {{ run_hooks(post_hooks, inside_transaction=True) }}
-    {% do persist_docs(target_relation, model) %}
-    {{ adapter.commit() }}
-    {{ drop_relation_if_exists(backup_relation) }}
-    {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-    {{ return({'relations': [target_relation]}) }}
+    {{ return(cdp.swap_in_built_relation(intermediate, existing_relation, target_relation, decision)) }}
 {% endmaterialization %}
