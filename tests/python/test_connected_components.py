@@ -74,7 +74,9 @@ def test_components_equal_networkx(engine: Target, graphs: list[list[tuple[int, 
 
 @pytest.mark.parametrize("order", ["ascending", "descending", "shuffled"])
 def test_long_chain_needs_logarithmic_rounds(engine: Target, order: str):
-    n = 100_000
+    # 100,000 nodes on DuckDB; the same SQL takes the same rounds on Postgres, where a shorter
+    # chain keeps the suite quick
+    n = 100_000 if engine.type == "duckdb" else 30_000
     ids = list(range(n))
     if order == "descending":
         ids.reverse()
