@@ -15,7 +15,7 @@ from cdp.contract import load_contract
 from cdp.dbt_runner import target_environment
 from cdp.identity_eval import evaluate_identity
 from cdp.sync.plan import HUBSPOT_CONTACTS, plan_sync
-from cdp.warehouse import PROJECT_DIR, Target, Warehouse, relation_schema
+from cdp.warehouse import PROJECT_DIR, Target, Warehouse, connect, relation_schema
 
 
 def conservation_checks() -> list[tuple[str, str, str, str, str]]:
@@ -258,3 +258,22 @@ def test_both_warehouses_give_the_same_answers(duckdb_built: Target, pg_built: T
         finally:
             wh.close()
     assert answers["duckdb"] == answers["postgres"]
+
+
+@pytest.mark.postgres
+def test_every_table_model_is_analysed_as_it_is_built(pg_built: Target):
+    """On Postgres each table model is analysed by the build itself (not left to autovacuum), so
+    the models after it are planned on its real row counts. The tables of the SQL models only:
+    not the models' own queue, state and work tables, nor what cdp.scoring writes."""
+    sql_models = {path.stem for path in (PROJECT_DIR / "models").rglob("*.sql")}
+    layers = [relation_schema(pg_built, layer) for layer in ("staging", "intermediate", "marts")]
+    warehouse = connect(pg_built)
+    try:
+        rows = warehouse.query(
+            "select schemaname, relname, last_analyze from pg_stat_user_tables "
+            f"where schemaname in ({', '.join(repr(schema) for schema in layers)})")
+    finally:
+        warehouse.close()
+    tables = [(schema, name, analysed) for schema, name, analysed in rows if name in sql_models]
+    assert len(tables) > 40, tables
+    assert [(schema, name) for schema, name, analysed in tables if analysed is None] == []
