@@ -112,9 +112,14 @@
     {% call statement('main') -%}
         select 1 as kept
     {%- endcall %}
-    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {#- a kept table is unchanged: its statistics stand (no analyze_built_relation) -#}
+    {%- set kept_hooks = [] -%}
+    {%- for hook in post_hooks if 'analyze_built_relation' not in hook.get('sql') -%}
+        {%- do kept_hooks.append(hook) -%}
+    {%- endfor %}
+    {{ run_hooks(kept_hooks, inside_transaction=True) }}
     {{ adapter.commit() }}
-    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ run_hooks(kept_hooks, inside_transaction=False) }}
     {{ return({'relations': [target_relation]}) }}
 {% endmacro %}
 
