@@ -1,6 +1,6 @@
 """Benchmark the whole build on DuckDB: a full build, then an incremental one after 1% new events.
 
-    python bench/bench_build.py --customers 1000000 [--seed 11] [--new-share 0.01]
+    python bench/bench_build.py --customers 1000000 [--seed 11] [--new-share 0.01] [--dir D] [--stage S]
 
 Generates the world into a temporary DuckDB file, runs `dbt build` (seeds, models, tests, the
 Python scoring models) and times it, then appends new events (a share of the rows of every
@@ -9,6 +9,10 @@ fresh traffic would arrive) and runs `dbt build` again, incrementally. Prints ea
 JSON line: rows, seconds of both builds, their ratio, the peak RSS of the dbt processes, and
 the seconds the Python scoring models (lifetime value, churn, propensity, next best action,
 RFM) took inside the full build.
+
+--stage full generates the world and runs the full build only; --stage incremental then adds the
+new events to the database in --dir and runs the incremental build (of the code checked out
+then), printing the full build's time from the run results the first stage kept there.
 """
 
 from __future__ import annotations
@@ -107,13 +111,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new-share", type=float, default=0.01, help="Share of event rows added before the "
                                                                       "incremental build.")
     parser.add_argument("--dir", default=None, help="Folder for the DuckDB file (default: a temporary one).")
+    parser.add_argument("--stage", choices=["both", "full", "incremental"], default="both",
+                        help="Run both builds (default), the generation and full build only, or the "
+                             "incremental build only on the database a full stage left in --dir.")
     args = parser.parse_args(argv)
+    if args.stage == "incremental" and not args.dir:
+        parser.error("--stage incremental needs --dir: the folder of a database a --stage full run built")
     folder = Path(args.dir or tempfile.mkdtemp(prefix="cdp-bench-build-"))
     folder.mkdir(parents=True, exist_ok=True)
     target = dataclasses.replace(resolve_target("dev"), duckdb_path=folder / "cdp.duckdb")
-    summary = generate(customers=args.customers, seed=args.seed, target=target)
-    raw_rows = sum(summary.rows.values())
-    full, scoring = timed_build(target, f"full build of {args.customers:,} customers ({raw_rows:,} raw rows)")
+    full_record = folder / "full_build.json"
+    if args.stage == "incremental":
+        if not full_record.exists():
+            parser.error(f"--dir {folder}: no full_build.json there; run --stage full first")
+        recorded = json.loads(full_record.read_text())
+        full, scoring, raw_rows = recorded["seconds"], recorded["scoring"], recorded["raw_rows"]
+    else:
+        summary = generate(customers=args.customers, seed=args.seed, target=target)
+        raw_rows = sum(summary.rows.values())
+        full, scoring = timed_build(target, f"full build of {args.customers:,} customers ({raw_rows:,} raw rows)")
+        full_record.write_text(json.dumps({
+            "seconds": full, "scoring": scoring, "raw_rows": raw_rows,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}))
+        if args.stage == "full":
+            print(json.dumps({"customers": args.customers, "raw_rows": raw_rows, "full_build_seconds": round(full, 1),
+                              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+                              "duckdb_file": str(target.duckdb_path)}))
+            return 0
     added = add_new_events(target, args.new_share)
     incremental, _ = timed_build(target, f"incremental build after {added:,} new event rows")
     marts = relation_schema(target, "marts")
@@ -128,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "customers": args.customers, "raw_rows": raw_rows, "new_event_rows": added,
         "full_build_seconds": round(full, 1), "incremental_build_seconds": round(incremental, 1),
         "incremental_over_full": round(incremental / full, 3), "peak_rss_mb": round(peak),
+        **({"full_build_peak_rss_mb": recorded["peak_rss_mb"]} if args.stage == "incremental" else {}),
         "resolved_customers": customers, "scored_customers": scored,
         "scoring_seconds": round(sum(scoring.values()), 1), "scoring_models_seconds": scoring,
         "duckdb_file": str(target.duckdb_path),
