@@ -15,9 +15,10 @@
     int_identity__identifiers
         Computes again the identifiers in that queue (their statistics, the distinct values of
         types limited to one on their records, their block reason), and those whose block
-        reason can have changed without a record of theirs changing: values listed in the
-        blocklist seed or in int_matching__shared_values, and the kept rows blocked for one of
-        those reasons. Its post-hook empties the queue and queues the identifiers whose block
+        reason can have changed without a record of theirs changing: values of the blocklist
+        seed and kept rows it blocked, values whose reason in int_matching__shared_values the
+        kept row does not show, and kept rows showing such a reason shared values no longer
+        give (reblockable_identifiers). Its post-hook empties the queue and queues the identifiers whose block
         status changed for int_identity__record_anchors. Node ids are stable (a hash of type
         and value), so a kept row keeps its node id.
     int_identity__record_anchors (macros/identity/incremental_anchors.sql)
@@ -300,7 +301,8 @@
     identifier_type, identifier_value) of those only. -#}
 {% macro identifier_rows(affected=none) %}
 {%- set single_types = cdp.single_identifier_types() %}
-with record_identifiers as (
+{#- computing some identifiers, each reference reads only their records' rows #}
+with record_identifiers as {% if affected is not none %}{{ cdp.inlined_cte() }} {% endif %}(
 
     select * from {{ ref('int_identity__record_identifiers') }}
 
@@ -504,12 +506,7 @@ select * from {{ plan.merged }}
         union all
         {{ cdp.unmergeable_identifiers(plan) }}
         union all
-        select identifier_type, identifier_value from {{ ref('int_matching__shared_values') }}
-        union all
-        select identifier_type, identifier_value from {{ ref('identity_blocklist') }}
-        union all
-        select identifier_type, identifier_value from {{ this }}
-        where block_reason is not null and block_reason not like 'shared_across_%'
+        {{ cdp.reblockable_identifiers() }}
     ) as affected;
     create table {{ plan.merged }} as
     {{ cdp.merged_identifier_rows(plan) }};
@@ -523,6 +520,45 @@ select * from {{ plan.merged }}
     where {{ cdp.identifier_in(plan.affected, 'kept') }}
         or {{ cdp.identifier_in(plan.merged, 'kept') }}
     {%- endif %}
+{%- endmacro %}
+
+{#- Identifiers whose block reason can differ from the kept row's without a record of theirs
+    changing: a shared-values reason (int_matching__shared_values) the kept row does not show,
+    a kept reason of that kind that shared values no longer give, and blocklist values (the
+    seed's, and kept rows blocked by it). A kept row showing the reason shared values give now
+    needs nothing: the reason follows from shared values unless the blocklist or a value
+    shared across records overrides it, and those change only with the blocklist (computed
+    again here) or with the identifier's records (computed again or merged, keeping the
+    reason). -#}
+{% macro reblockable_identifiers() -%}
+    select shared.identifier_type, shared.identifier_value
+    from {{ ref('int_matching__shared_values') }} as shared
+    where shared.block_reason <> 'blocklist'
+        and not exists (
+            select 1
+            from {{ this }} as kept
+            where kept.identifier_type = shared.identifier_type
+                and kept.identifier_value = shared.identifier_value
+                and kept.block_reason = shared.block_reason
+        )
+    union all
+    select kept.identifier_type, kept.identifier_value
+    from {{ this }} as kept
+    where kept.block_reason is not null
+        and kept.block_reason not like 'shared_across_%'
+        and kept.block_reason <> 'blocklist'
+        and not exists (
+            select 1
+            from {{ ref('int_matching__shared_values') }} as shared
+            where shared.identifier_type = kept.identifier_type
+                and shared.identifier_value = kept.identifier_value
+                and shared.block_reason = kept.block_reason
+        )
+    union all
+    select identifier_type, identifier_value from {{ ref('identity_blocklist') }}
+    union all
+    select identifier_type, identifier_value from {{ this }}
+    where block_reason = 'blocklist'
 {%- endmacro %}
 
 {#- Condition: the identifier of row `alias` is in `relation` (identifier_type, identifier_value). -#}
@@ -664,7 +700,8 @@ select * from {{ plan.merged }}
             end as last_seen_at,
             kept.record_count + added_stats.record_count as record_count,
             kept.source_count,
-            kept.source_tables
+            kept.source_tables,
+            kept.block_reason as kept_block_reason
         from added_stats
         inner join {{ this }} as kept
             on added_stats.identifier_type = kept.identifier_type
@@ -678,7 +715,8 @@ select * from {{ plan.merged }}
 
     ),
 
-    {#- kept block reasons here are null or shared_across_<type> (the others are in affected) #}
+    {#- a kept reason from shared values stands (blocklisted identifiers and those whose
+        shared-values reason changed are in affected); a value shared across records comes first #}
     final as (
 
         select
@@ -699,6 +737,7 @@ select * from {{ plan.merged }}
                 {%- for single_type in single_types %}
                 when linked_{{ single_type }}_count > 1 then 'shared_across_{{ single_type }}'
                 {%- endfor %}
+                when kept_block_reason not like 'shared_across_%' then kept_block_reason
             end as block_reason
         from merged
 

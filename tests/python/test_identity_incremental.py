@@ -111,6 +111,17 @@ def user_edges(target: Target, user_id: str, add: int = 0) -> dict[tuple, int]:
         warehouse.close()
 
 
+def record_identifiers(target: Target, record: tuple) -> set[tuple]:
+    schema = relation_schema(target, "intermediate")
+    warehouse = connect(target)
+    try:
+        return {tuple(row) for row in warehouse.query(
+            f"select identifier_type, identifier_value from {schema}.int_identity__record_identifiers "
+            f"where source_table = '{record[0]}' and record_id = '{record[1]}'")}
+    finally:
+        warehouse.close()
+
+
 def visitor_node(target: Target) -> int:
     schema = relation_schema(target, "intermediate")
     warehouse = connect(target)
@@ -162,6 +173,41 @@ def mark_sentinels(target: Target, touched: set[tuple]) -> tuple[tuple, tuple]:
     return (source_table, record_id), (identifier_type, identifier_value)
 
 
+def mark_block_reasons(target: Target, avoid: set[tuple]) -> dict[str, tuple]:
+    """Tamper with kept rows of int_identity__identifiers that no arrival touches: a value blocked
+    by shared values gets a sentinel record count (it must be kept: nothing about it changed),
+    another loses its reason (shared values still give it: it must come back) and an unblocked
+    value gets a reason shared values do not give (it must go). Returns each one's key."""
+    schema = relation_schema(target, "intermediate")
+    warehouse = connect(target)
+    try:
+        shared = [tuple(row) for row in warehouse.query(
+            f"select identifiers.identifier_type, identifiers.identifier_value, identifiers.block_reason "
+            f"from {schema}.int_identity__identifiers as identifiers "
+            f"inner join {schema}.int_matching__shared_values as shared "
+            f"on identifiers.identifier_type = shared.identifier_type "
+            f"and identifiers.identifier_value = shared.identifier_value "
+            f"and identifiers.block_reason = shared.block_reason "
+            f"order by 1, 2") if tuple(row[:2]) not in avoid]
+        unblocked = [tuple(row) for row in warehouse.query(
+            f"select identifier_type, identifier_value from {schema}.int_identity__identifiers "
+            f"where not is_blocked and identifier_type = 'email' order by 2 limit 50") if tuple(row) not in avoid]
+        assert len(shared) >= 2 and unblocked, "the world needs two values blocked by shared values"
+        kept, restored, cleared = shared[0], shared[1], unblocked[0]
+
+        def where(key: tuple) -> str:
+            return f"where identifier_type = '{key[0]}' and identifier_value = '{key[1]}'"
+
+        warehouse.execute(f"update {schema}.int_identity__identifiers set record_count = -7 {where(kept)}")
+        warehouse.execute(f"update {schema}.int_identity__identifiers "
+                          f"set block_reason = null, is_blocked = false {where(restored)}")
+        warehouse.execute(f"update {schema}.int_identity__identifiers "
+                          f"set block_reason = 'too_many_people', is_blocked = true {where(cleared)}")
+    finally:
+        warehouse.close()
+    return {"kept": kept, "restored": restored, "cleared": cleared}
+
+
 def sentinels_kept(target: Target, record: tuple, identifier: tuple) -> tuple[bool, bool, bool, bool]:
     """Whether each marked row is still there: record identifiers, identifier, anchor, event."""
     tables = snapshot(target)
@@ -178,6 +224,7 @@ def scenario(target: Target) -> dict:
     run(target)
     facts = arrivals(target)
     record, identifier = mark_sentinels(target, facts["touched"])
+    blocks = mark_block_reasons(target, facts["touched"] | {identifier} | record_identifiers(target, record))
     # the user id only gains a page view: its statistics are merged, not computed again, so an
     # offset added to its kept count survives (plus the one new record)
     marked_count = user_record_count(target, facts["user_id"], add=1000)
@@ -193,6 +240,7 @@ def scenario(target: Target) -> dict:
     merged_count = user_record_count(target, facts["user_id"])
     merged_edges = user_edges(target, facts["user_id"])
     visitor = visitor_node(target)
+    block_rows = {name: [row for row in incremental[TABLES[1]] if row[1:3] == key[:2]] for name, key in blocks.items()}
     # a changed SQL (here: the identifier priority, phone before email) computes every row again
     run(target, "--vars", json.dumps({"identity_identifier_priority": [
         "user_id", "crm_contact_id", "shop_customer_id", "phone", "email", "loyalty_id", "pos_card_token",
@@ -200,6 +248,7 @@ def scenario(target: Target) -> dict:
     return {"facts": facts, "incremental": incremental, "kept": kept, "marked_count": marked_count,
             "merged_count": merged_count, "kept_after_sql_change": sentinels_kept(target, record, identifier),
             "count_after_sql_change": user_record_count(target, facts["user_id"]),
+            "blocks": blocks, "block_rows": block_rows,
             "marked_edges": marked_edges, "merged_edges": merged_edges, "visitor_node": visitor,
             "edges_after_sql_change": user_edges(target, facts["user_id"])}
 
@@ -257,3 +306,18 @@ def test_an_anchor_that_only_gained_records_keeps_its_edges_and_gains_the_new_on
     # computed from the records when the SQL changed: the offsets are gone
     after = outcome["edges_after_sql_change"]
     assert set(after) == set(merged) and all(after[key] == marked[key] - 1000 for key in marked)
+
+
+@pytest.mark.slow
+def test_a_value_blocked_by_shared_values_is_kept_while_its_reason_stands(outcome: dict):
+    # no record of the value changed and shared values give the kept reason: not computed again
+    kept = outcome["block_rows"]["kept"]
+    assert kept and kept[0][6] == -7 and kept[0][-2:] == (outcome["blocks"]["kept"][2], True)
+
+
+@pytest.mark.slow
+def test_a_kept_block_reason_follows_shared_values_without_a_record_changing(outcome: dict):
+    # a reason shared values give that the kept row lost comes back; one they do not give goes
+    restored, cleared = outcome["block_rows"]["restored"], outcome["block_rows"]["cleared"]
+    assert restored and restored[0][-2:] == (outcome["blocks"]["restored"][2], True) and restored[0][6] > 0
+    assert cleared and cleared[0][-2:] == (None, False)
