@@ -8,10 +8,10 @@
         A build finds the changed records: rows of the base models behind the identity sources
         staged after the moment the table last applied (their _staged_at), and rows those base
         models removed since (their vanished-rows logs, see delete_vanished_source_rows). A
-        pre-hook lists them in a scratch table, queues the identifiers their kept rows carry,
-        and deletes those rows; the model appends the rows the changed records carry now (their
-        person profiles included); a post-hook queues the identifiers of the new rows and keeps
-        the moment and the SQL's signature in the table's state.
+        pre-hook lists them in a scratch table, queues the identifier rows their kept rows
+        carry and deletes those rows, computes the rows the changed records carry now (their
+        person profiles included) into a work table and queues them; the model appends that
+        table; a post-hook keeps the moment and the SQL's signature in the table's state.
     int_identity__identifiers
         Computes again the identifiers in that queue (their statistics, the distinct values of
         types limited to one on their records, their block reason), and those whose block
@@ -239,14 +239,31 @@
     {%- set signature = cdp.sql_signature(cdp.record_identifier_rows(entries)) -%}
     {%- set plan = cdp.identity_build_plan(signature) -%}
     {%- do plan.update({'entries': entries, 'signature': signature,
-                        'changed': cdp.work_relation(this, 'changed'), 'queue': cdp.identity_queue_relation(this),
+                        'changed': cdp.work_relation(this, 'changed'), 'removed': cdp.work_relation(this, 'removed'),
+                        'added': cdp.work_relation(this, 'added'), 'queue': cdp.identity_queue_relation(this),
                         'records_queue': cdp.identity_queue(this, 'touched_records')}) -%}
     {{ return(plan) }}
 {% endmacro %}
 
+{#- The SQL of int_identity__record_identifiers: every record's rows, or the rows the pre-hook
+    computed for the changed records. -#}
+{% macro record_identifiers_select(plan) %}
+    {%- if plan.full -%}
+        {{ cdp.record_identifier_rows(plan.entries) }}
+    {%- else -%}
+        select * from {{ plan.added }}
+    {%- endif %}
+{% endmacro %}
+
+{#- One scan of the table finds the kept rows of the changed records (queued as removed, then
+    deleted: for records staged the first time there are none, and the delete reads nothing);
+    the rows the changed records carry now are computed into a work table, queued as added,
+    and appended by the model, so that no statement reads the table again to find them. -#}
 {% macro record_identifiers_pre_hook() -%}
     {%- set plan = cdp.record_identifiers_plan() -%}
     drop table if exists {{ plan.changed }};
+    drop table if exists {{ plan.removed }};
+    drop table if exists {{ plan.added }};
     {#- the queue of earlier versions, which listed identifiers only #}
     drop table if exists {{ cdp.identity_queue(this, 'touched_identifiers') }};
     {{ cdp.create_identifier_changes_queue(plan.queue) }};
@@ -263,28 +280,32 @@
     insert into {{ plan.records_queue }} (source_table, record_id, everything)
     select source_table, record_id, false
     from {{ plan.changed }};
-    {{ cdp.queue_identifier_changes(plan, true) }};
+    create table {{ plan.removed }} as
+    select identifier_type, identifier_value, source_table, record_id, observed_at
+    from {{ this }} as kept
+    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }};
+    {{ cdp.queue_identifier_changes(plan, plan.removed, true) }};
     delete from {{ this }} as kept
-    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }}
+    where true{{ cdp.only_changed_records(plan.removed, 'kept.source_table', 'kept.record_id') }};
+    drop table {{ plan.removed }};
+    create table {{ plan.added }} as
+    {{ cdp.record_identifier_rows(plan.entries, plan.changed) }};
+    {{ cdp.queue_identifier_changes(plan, plan.added, false) }}
     {%- endif %}
 {%- endmacro %}
 
-{#- Statement: queue the rows of the changed records, as removed (before they are deleted) or
-    added (after they are appended). -#}
-{% macro queue_identifier_changes(plan, removed) -%}
+{#- Statement: queue the identifier rows of `rows`, as removed or added. -#}
+{% macro queue_identifier_changes(plan, rows, removed) -%}
     insert into {{ plan.queue }} (identifier_type, identifier_value, source_table, record_id, observed_at, removed, everything)
     select identifier_type, identifier_value, source_table, record_id, observed_at, {{ removed }}, false
-    from {{ this }} as kept
-    where true{{ cdp.only_changed_records(plan.changed, 'kept.source_table', 'kept.record_id') }}
+    from {{ rows }}
 {%- endmacro %}
 
 {% macro record_identifiers_post_hook() -%}
     {%- set plan = cdp.record_identifiers_plan() -%}
     {{- cdp.log_incremental_scope(plan, {'records written again': plan.changed}) }}
-    {%- if cdp.relation_exists(plan.changed) %}
-    {{ cdp.queue_identifier_changes(plan, false) }};
-    drop table {{ plan.changed }};
-    {%- endif %}
+    drop table if exists {{ plan.changed }};
+    drop table if exists {{ plan.added }};
     {{ cdp.save_identity_state(plan.signature) }}
 {%- endmacro %}
 

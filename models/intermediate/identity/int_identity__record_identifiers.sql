@@ -16,4 +16,4 @@
 -- depends_on: {{ ref(cdp.identity_base_model(entry)) }}
 {%- endfor %}
 
-{{ cdp.record_identifier_rows(plan.entries, none if plan.full else plan.changed) }}
+{{ cdp.record_identifiers_select(plan) }}
