@@ -72,13 +72,30 @@ select * from final
     {%- do plan.update({'signature': signature, 'touched': touched, 'reblocked': reblocked,
                         'reanchored': cdp.identity_queue(records, 'reanchored_records'),
                         'anchor_changes': cdp.anchor_changes_queue(records),
-                        'affected': cdp.work_relation(this, 'affected')}) -%}
+                        'affected': cdp.work_relation(this, 'affected'), 'lost': cdp.work_relation(this, 'lost'),
+                        'anchored': cdp.work_relation(this, 'anchored')}) -%}
     {{ return(plan) }}
 {% endmacro %}
 
+{#- The SQL of int_identity__record_anchors: every record's anchor, or the anchors the pre-hook
+    computed for the affected records. -#}
+{% macro record_anchors_select(plan) %}
+    {%- if plan.full -%}
+        {{ cdp.record_anchor_rows() }}
+    {%- else -%}
+        select * from {{ plan.anchored }}
+    {%- endif %}
+{% endmacro %}
+
+{#- One scan of the table finds the kept anchors of the affected records (queued as lost, then
+    deleted by that list: nothing to read for records anchored the first time); their anchors
+    now are computed into a work table, queued as gained and appended by the model, so that no
+    statement reads the table again to find them. -#}
 {% macro record_anchors_pre_hook() -%}
     {%- set plan = cdp.record_anchors_plan() -%}
     drop table if exists {{ plan.affected }};
+    drop table if exists {{ plan.lost }};
+    drop table if exists {{ plan.anchored }};
     {{ cdp.create_identity_queue(plan.reanchored, ['source_table', 'record_id']) }};
     {{ cdp.create_anchor_changes_queue(plan.anchor_changes) }};
     {%- if plan.full %}
@@ -104,12 +121,21 @@ select * from final
                 and reblocked.identifier_value = records.identifier_value
         )
     ) as affected;
-    insert into {{ plan.anchor_changes }} (source_table, record_id, anchor_node_id, lost, everything)
-    select kept.source_table, kept.record_id, kept.anchor_node_id, true, false
+    create table {{ plan.lost }} as
+    select kept.source_table, kept.record_id, kept.anchor_node_id
     from {{ this }} as kept
     where true{{ cdp.only_changed_records(plan.affected, 'kept.source_table', 'kept.record_id') }};
+    insert into {{ plan.anchor_changes }} (source_table, record_id, anchor_node_id, lost, everything)
+    select source_table, record_id, anchor_node_id, true, false
+    from {{ plan.lost }};
     delete from {{ this }} as kept
-    where true{{ cdp.only_changed_records(plan.affected, 'kept.source_table', 'kept.record_id') }};
+    where true{{ cdp.only_changed_records(plan.lost, 'kept.source_table', 'kept.record_id') }};
+    drop table {{ plan.lost }};
+    create table {{ plan.anchored }} as
+    {{ cdp.record_anchor_rows(plan.affected) }};
+    insert into {{ plan.anchor_changes }} (source_table, record_id, anchor_node_id, lost, everything)
+    select source_table, record_id, anchor_node_id, false, false
+    from {{ plan.anchored }};
     insert into {{ plan.reanchored }} (source_table, record_id, everything)
     select source_table, record_id, false
     from {{ plan.affected }}
@@ -119,13 +145,8 @@ select * from final
 {% macro record_anchors_post_hook() -%}
     {%- set plan = cdp.record_anchors_plan() -%}
     {{- cdp.log_incremental_scope(plan, {'records anchored again': plan.affected}) }}
-    {%- if not plan.full %}
-    insert into {{ plan.anchor_changes }} (source_table, record_id, anchor_node_id, lost, everything)
-    select now.source_table, now.record_id, now.anchor_node_id, false, false
-    from {{ this }} as now
-    where true{{ cdp.only_changed_records(plan.affected, 'now.source_table', 'now.record_id') }};
-    {%- endif %}
     drop table if exists {{ plan.affected }};
+    drop table if exists {{ plan.anchored }};
     {%- for queue in [plan.touched, plan.reblocked] %}
         {%- if cdp.relation_exists(queue) %}
     delete from {{ queue }};

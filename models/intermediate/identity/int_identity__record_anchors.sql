@@ -13,4 +13,4 @@
 ) }}
 {%- set plan = cdp.record_anchors_plan() %}
 
-{{ cdp.record_anchor_rows(none if plan.full else plan.affected) }}
+{{ cdp.record_anchors_select(plan) }}
