@@ -43,6 +43,9 @@ REQUIRED_FEATURES = (
     "customer_id", "order_count", "monetary_value", "days_since_last_order", "favourite_category",
     "tickets_rated_bad", "days_since_last_ticket", "sessions_90d", "days_since_last_email_open", "is_known",
 )
+# The columns of int_scoring__features_current next_best_actions reads (is_known comes from
+# customers): a reader fetches these only, not the whole wide table.
+FEATURE_COLUMNS = (*[c for c in REQUIRED_FEATURES if c != "is_known"], "features_as_of")
 
 
 @dataclass(frozen=True)
