@@ -111,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new-share", type=float, default=0.01, help="Share of event rows added before the "
                                                                       "incremental build.")
     parser.add_argument("--dir", default=None, help="Folder for the DuckDB file (default: a temporary one).")
+    parser.add_argument("--events-seed", type=int, default=7,
+                        help="Seed of the sample of new events; another one for each further --stage "
+                             "incremental run on the same database.")
     parser.add_argument("--stage", choices=["both", "full", "incremental"], default="both",
                         help="Run both builds (default), the generation and full build only, or the "
                              "incremental build only on the database a full stage left in --dir.")
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
                               "duckdb_file": str(target.duckdb_path)}))
             return 0
-    added = add_new_events(target, args.new_share)
+    added = add_new_events(target, args.new_share, seed=args.events_seed)
     incremental, _ = timed_build(target, f"incremental build after {added:,} new event rows")
     marts = relation_schema(target, "marts")
     warehouse = connect(target, read_only=True)
