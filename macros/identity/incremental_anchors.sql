@@ -77,16 +77,6 @@ select * from final
     {{ return(plan) }}
 {% endmacro %}
 
-{#- The SQL of int_identity__record_anchors: every record's anchor, or the anchors the pre-hook
-    computed for the affected records. -#}
-{% macro record_anchors_select(plan) %}
-    {%- if plan.full -%}
-        {{ cdp.record_anchor_rows() }}
-    {%- else -%}
-        select * from {{ plan.anchored }}
-    {%- endif %}
-{% endmacro %}
-
 {#- One scan of the table finds the kept anchors of the affected records (queued as lost, then
     deleted by that list: nothing to read for records anchored the first time); their anchors
     now are computed into a work table, queued as gained and appended by the model, so that no

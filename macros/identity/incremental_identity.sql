@@ -18,8 +18,8 @@
         reason can have changed without a record of theirs changing: values of the blocklist
         seed and kept rows it blocked, values whose reason in int_matching__shared_values the
         kept row does not show, and kept rows showing such a reason shared values no longer
-        give (reblockable_identifiers). Its post-hook empties the queue and queues the identifiers whose block
-        status changed for int_identity__record_anchors. Node ids are stable (a hash of type
+        give (reblockable_identifiers). Its post-hook empties the queue and queues the
+        identifiers whose block status changed for int_identity__record_anchors. Node ids are stable (a hash of type
         and value), so a kept row keeps its node id.
     int_identity__record_anchors (macros/identity/incremental_anchors.sql)
         Computes again the anchors of the records staged or removed and of the records that
@@ -245,13 +245,14 @@
     {{ return(plan) }}
 {% endmacro %}
 
-{#- The SQL of int_identity__record_identifiers: every record's rows, or the rows the pre-hook
-    computed for the changed records. -#}
-{% macro record_identifiers_select(plan) %}
+{#- The SQL of a record-by-record table whose pre-hook computes the rows of the changed
+    records into the work table `computed`: every row's SQL when the plan computes everything,
+    otherwise those rows (int_identity__record_identifiers, int_identity__record_anchors). -#}
+{% macro precomputed_rows(plan, every_row_sql, computed) %}
     {%- if plan.full -%}
-        {{ cdp.record_identifier_rows(plan.entries) }}
+        {{ every_row_sql }}
     {%- else -%}
-        select * from {{ plan.added }}
+        select * from {{ computed }}
     {%- endif %}
 {% endmacro %}
 

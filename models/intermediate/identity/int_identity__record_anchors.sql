@@ -13,4 +13,4 @@
 ) }}
 {%- set plan = cdp.record_anchors_plan() %}
 
-{{ cdp.record_anchors_select(plan) }}
+{{ cdp.precomputed_rows(plan, cdp.record_anchor_rows(), plan.anchored) }}

@@ -16,4 +16,4 @@
 -- depends_on: {{ ref(cdp.identity_base_model(entry)) }}
 {%- endfor %}
 
-{{ cdp.record_identifiers_select(plan) }}
+{{ cdp.precomputed_rows(plan, cdp.record_identifier_rows(plan.entries), plan.added) }}
