@@ -145,7 +145,7 @@ def mark_sentinels(target: Target, touched: set[tuple]) -> tuple[tuple, tuple]:
             f"on ids.identifier_type = records.identifier_type and ids.identifier_value = records.identifier_value "
             f"where " + " or ".join(f"(records.identifier_type = '{t}' and records.identifier_value = '{v}')"
                                     for t, v in sorted(touched)))}
-        # (a blocked value is computed again each build by design: its block may have ended)
+        # (an unblocked value: blocklist values are computed again each build, their block may have ended)
         candidates = warehouse.query(
             f"select records.source_table, records.record_id, records.identifier_type, records.identifier_value, "
             f"resolved.customer_id from {schema}.int_identity__record_identifiers as records "
