@@ -121,7 +121,7 @@ def next_best_actions(
         raise ValueError(f"next_best_actions: features lack column(s) {missing}")
     customers = features.loc[as_bool(features["is_known"])].copy()
     customers["customer_id"] = customers["customer_id"].astype(str)
-    customers = customers.sort_values("customer_id").reset_index(drop=True)
+    customers = customers.reset_index(drop=True)  # rows in the input's order: a table has none
     score_ids = scores["customer_id"].astype(str)
     for model in (CHURN, PURCHASE_PROPENSITY):
         chosen = scores["model_name"].eq(model).to_numpy()

@@ -136,14 +136,19 @@ def feature_columns(examples: pd.DataFrame) -> list[str]:
 def _column(values: pd.Series) -> np.ndarray:
     """One feature as float64, missing as NaN: numeric columns directly, others (Postgres
     numerics arrive as Decimal objects) through to_numeric."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub":
+        return values.to_numpy(dtype="float64")  # NumPy columns hold no NA but NaN
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-        return values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+        return values.to_numpy(dtype="float64", na_value=np.nan)
     return pd.to_numeric(values.astype("object"), errors="coerce").astype("float64").to_numpy()
 
 
 def _matrix(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
-    """Features as float64, missing as NaN."""
-    return np.column_stack([_column(frame[c]) for c in features])
+    """Features as float64, missing as NaN (filled column by column: no per-column copies)."""
+    matrix = np.empty((len(frame), len(features)), dtype="float64")
+    for index, column in enumerate(features):
+        matrix[:, index] = _column(frame[column])
+    return matrix
 
 
 def _fit_sample(frame: pd.DataFrame) -> pd.DataFrame:
@@ -342,6 +347,13 @@ def current_population(features: pd.DataFrame, customers: pd.DataFrame) -> pd.Da
     return frame
 
 
+def scoring_columns(trained: Sequence[TrainedModel]) -> list[str]:
+    """The columns of int_scoring__features_current that scoring `trained` reads: keys, the
+    population's columns and each fitted model's features (a reader fetches only these)."""
+    features = {column for model in trained if model.estimator is not None for column in model.features}
+    return sorted({"customer_id", "features_as_of", "order_count", *features})
+
+
 def score_model(model: TrainedModel, current: pd.DataFrame, spec: ModelSpec | None = None) -> pd.DataFrame:
     """Scores (probabilities) of one fitted model over its population in the current features.
 
@@ -352,7 +364,8 @@ def score_model(model: TrainedModel, current: pd.DataFrame, spec: ModelSpec | No
     if model.estimator is None:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     spec = spec or next(s for s in MODELS if s.name == model.name)
-    population = _sorted(current.loc[spec.population(current)])
+    # each row's probability depends on that row alone: no need to sort the population first
+    population = current.loc[spec.population(current)]
     missing = [c for c in model.features if c not in population.columns]
     if missing:
         raise ValueError(f"{model.name}: current features lack column(s) {missing} the model was trained on")

@@ -71,4 +71,4 @@ def rfm_scores(
     buyers["model_version"] = RFM_MODEL_VERSION
     buyers["as_of"] = reference
     buyers["scored_at"] = pd.Timestamp(scored_at) if scored_at is not None else reference
-    return buyers[columns].sort_values("customer_id").reset_index(drop=True)
+    return buyers[columns].reset_index(drop=True)
