@@ -367,3 +367,22 @@ def test_booleans_from_either_driver():
     features = pd.DataFrame({"customer_id": ["a", "b", "c"], "features_as_of": pd.Timestamp("2026-01-01")})
     customers = pd.DataFrame({"customer_id": ["a", "b"], "is_anonymous": ["f", "t"]})
     assert current_population(features, customers)["is_known"].tolist() == [True, False, False]
+
+
+def test_two_scores_of_one_model_for_a_customer_are_refused_within_and_across_frames():
+    def frame(model: str, ids: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({"customer_id": ids, "model_name": model, "model_version": "1",
+                             "score": np.linspace(0.1, 0.9, len(ids))})
+
+    at = pd.Timestamp("2026-07-01")
+    both = assemble_customer_scores([frame(CHURN, ["a", "b"]), frame(PURCHASE_PROPENSITY, ["a", "b"])], scored_at=at)
+    assert sorted(zip(both["model_name"], both["customer_id"])) == [
+        (CHURN, "a"), (CHURN, "b"), (PURCHASE_PROPENSITY, "a"), (PURCHASE_PROPENSITY, "b")]
+    with pytest.raises(ValueError, match=f"customer b has two {CHURN} scores"):
+        assemble_customer_scores([frame(CHURN, ["a", "b", "b"])], scored_at=at)
+    with pytest.raises(ValueError, match=f"customer a has two {CHURN} scores"):
+        assemble_customer_scores([frame(CHURN, ["a", "b"]), frame(PURCHASE_PROPENSITY, ["a"]),
+                                  frame(CHURN, ["c", "a"])], scored_at=at)
+    mixed = pd.concat([frame(CHURN, ["a"]), frame(PURCHASE_PROPENSITY, ["a"]), frame(CHURN, ["a"])])
+    with pytest.raises(ValueError, match=f"customer a has two {CHURN} scores"):
+        assemble_customer_scores([mixed], scored_at=at)
