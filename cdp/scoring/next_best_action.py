@@ -32,7 +32,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from cdp.scoring.propensity import CHURN, PURCHASE_PROPENSITY, as_bool
+from cdp.scoring.propensity import CHURN, PURCHASE_PROPENSITY, as_bool, feature_values
 
 CHANNEL_PURPOSE = {"email": "email", "sms": "sms", "ads": "ads"}
 COLUMNS = (
@@ -73,7 +73,7 @@ RULES = (
 
 
 def _number(frame: pd.DataFrame, column: str) -> pd.Series:
-    return pd.to_numeric(frame[column].astype("object"), errors="coerce").astype("float64")
+    return pd.Series(feature_values(frame[column]), index=frame.index)
 
 
 def _conditions(customers: pd.DataFrame, rules: NbaRules) -> dict[str, np.ndarray]:
@@ -94,17 +94,15 @@ def _conditions(customers: pd.DataFrame, rules: NbaRules) -> dict[str, np.ndarra
     }
 
 
-def consent_wide(consent: pd.DataFrame) -> pd.DataFrame:
-    """customer_consent (customer_id, purpose, consent_status) -> one row per customer, a
-    boolean column per purpose: True only when granted."""
-    ids = consent["customer_id"].astype(str)
-    granted = consent["consent_status"].astype(str).eq("granted")
-    purposes = consent["purpose"].astype(str)
-    index = pd.Index(ids.unique())
-    return pd.DataFrame(
-        {purpose: index.isin(ids[granted & purposes.eq(purpose)]) for purpose in sorted(set(CHANNEL_PURPOSE.values()))},
-        index=index,
-    )
+def granted_consent(consent: pd.DataFrame, customer_ids: pd.Series) -> dict[str, np.ndarray]:
+    """customer_consent (customer_id, purpose, consent_status) -> per purpose a boolean per
+    customer of `customer_ids`: True only when granted (denied, unknown or absent: False)."""
+    granted = consent.loc[consent["consent_status"].astype(str).eq("granted"), ["customer_id", "purpose"]]
+    purposes = granted["purpose"].astype(str)
+    return {
+        purpose: customer_ids.isin(granted.loc[purposes.eq(purpose), "customer_id"].astype(str)).to_numpy()
+        for purpose in sorted(set(CHANNEL_PURPOSE.values()))
+    }
 
 
 def next_best_actions(
@@ -128,7 +126,7 @@ def next_best_actions(
         by_customer = pd.Series(scores.loc[chosen, "score"].astype("float64").to_numpy(), index=score_ids[chosen])
         by_customer = by_customer[~by_customer.index.duplicated()]
         customers[f"{model}_score"] = customers["customer_id"].map(by_customer).astype("float64")
-    granted = consent_wide(consent).reindex(customers["customer_id"]).eq(True)
+    granted = granted_consent(consent, customers["customer_id"])
     conditions = _conditions(customers, rules)
 
     n = len(customers)
@@ -141,7 +139,7 @@ def next_best_actions(
     for rule in rule_order:
         holds = conditions[rule.action] & (action == None)  # noqa: E711 - elementwise on an object array
         for name in rule.channels:
-            allowed = holds & (action == None) & granted[CHANNEL_PURPOSE[name]].to_numpy()  # noqa: E711
+            allowed = holds & (action == None) & granted[CHANNEL_PURPOSE[name]]  # noqa: E711
             action[allowed], reason[allowed] = rule.action, rule.reason_code
             channel[allowed], purpose[allowed] = name, CHANNEL_PURPOSE[name]
         first_block = holds & (action == None) & (blocked == None)  # noqa: E711

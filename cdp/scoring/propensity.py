@@ -133,7 +133,7 @@ def feature_columns(examples: pd.DataFrame) -> list[str]:
     )
 
 
-def _column(values: pd.Series) -> np.ndarray:
+def feature_values(values: pd.Series) -> np.ndarray:
     """One feature as float64, missing as NaN: numeric columns directly, others (Postgres
     numerics arrive as Decimal objects) through to_numeric."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub":
@@ -147,7 +147,7 @@ def _matrix(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
     """Features as float64, missing as NaN (filled column by column: no per-column copies)."""
     matrix = np.empty((len(frame), len(features)), dtype="float64")
     for index, column in enumerate(features):
-        matrix[:, index] = _column(frame[column])
+        matrix[:, index] = feature_values(frame[column])
     return matrix
 
 

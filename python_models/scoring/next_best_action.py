@@ -11,6 +11,8 @@ def model(dbt, session):
     features = dbt.ref("int_scoring__features_current").project(", ".join(FEATURE_COLUMNS)).df()
     current = current_population(features, customers)
     scores = dbt.ref("customer_scores").project("customer_id, model_name, score").df()
-    consent = dbt.ref("customer_consent").project("customer_id, purpose, consent_status").df()
+    # only granted statements count: the others need not leave the warehouse
+    consent = (dbt.ref("customer_consent").filter("consent_status = 'granted'")
+               .project("customer_id, purpose, consent_status").df())
     reference_at = dbt.ref("int_scoring__cutoffs").df()["reference_at"].iloc[0]
     return next_best_actions(current, scores, consent, scored_at=reference_at)

@@ -376,7 +376,7 @@ def test_two_scores_of_one_model_for_a_customer_are_refused_within_and_across_fr
 
     at = pd.Timestamp("2026-07-01")
     both = assemble_customer_scores([frame(CHURN, ["a", "b"]), frame(PURCHASE_PROPENSITY, ["a", "b"])], scored_at=at)
-    assert sorted(zip(both["model_name"], both["customer_id"])) == [
+    assert sorted(zip(both["model_name"], both["customer_id"], strict=True)) == [
         (CHURN, "a"), (CHURN, "b"), (PURCHASE_PROPENSITY, "a"), (PURCHASE_PROPENSITY, "b")]
     with pytest.raises(ValueError, match=f"customer b has two {CHURN} scores"):
         assemble_customer_scores([frame(CHURN, ["a", "b", "b"])], scored_at=at)
