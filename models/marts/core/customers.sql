@@ -36,12 +36,6 @@ customer_events as (
 
 ),
 
-customer_ids as (
-
-    select distinct customer_id from customer_identifiers
-
-),
-
 identifier_counts as (
 
     select
@@ -62,14 +56,29 @@ identifier_counts as (
 
 ),
 
-record_summary as (
+record_tables as (
 
+    {#- one pass over the resolved records (tens of millions): per customer and source
+        table, then rolled up per customer #}
     select
         customer_id,
+        source_table,
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at,
         count(*) as record_count
     from records_resolved
+    group by customer_id, source_table
+
+),
+
+record_summary as (
+
+    select
+        customer_id,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        cast(sum(record_count) as {{ dbt.type_bigint() }}) as record_count
+    from record_tables
     group by customer_id
 
 ),
@@ -79,7 +88,7 @@ customer_sources as (
     select distinct
         customer_id,
         split_part(source_table, '.', 1) as source_name
-    from records_resolved
+    from record_tables
 
 ),
 
@@ -144,7 +153,7 @@ consent_now as (
 final as (
 
     select
-        customer_ids.customer_id,
+        identifier_counts.customer_id,
         golden.first_name,
         golden.last_name,
         golden.email,
@@ -182,21 +191,19 @@ final as (
             coalesce(consent_now.{{ purpose }}_consent, 'unknown') as {{ purpose }}_consent,
         {%- endfor %}
         {{ as_of }} as lifecycle_as_of
-    from customer_ids
-    inner join identifier_counts
-        on customer_ids.customer_id = identifier_counts.customer_id
+    from identifier_counts
     left join record_summary
-        on customer_ids.customer_id = record_summary.customer_id
+        on identifier_counts.customer_id = record_summary.customer_id
     left join source_lists
-        on customer_ids.customer_id = source_lists.customer_id
+        on identifier_counts.customer_id = source_lists.customer_id
     left join purchases
-        on customer_ids.customer_id = purchases.customer_id
+        on identifier_counts.customer_id = purchases.customer_id
     left join deleted_customers
-        on customer_ids.customer_id = deleted_customers.customer_id
+        on identifier_counts.customer_id = deleted_customers.customer_id
     left join golden
-        on customer_ids.customer_id = golden.customer_id
+        on identifier_counts.customer_id = golden.customer_id
     left join consent_now
-        on customer_ids.customer_id = consent_now.customer_id
+        on identifier_counts.customer_id = consent_now.customer_id
     where deleted_customers.customer_id is null
 
 )
