@@ -341,9 +341,9 @@ def kept_evaluations(retraining: pd.DataFrame, kept: pd.DataFrame | None) -> pd.
 def current_population(features: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     """int_scoring__features_current plus is_known (customers.is_anonymous is false): the
     frame score_model and next_best_actions read."""
-    anonymous = pd.Series(as_bool(customers["is_anonymous"]).to_numpy(), index=customers["customer_id"].astype(str))
+    known_ids = customers.loc[~as_bool(customers["is_anonymous"]).to_numpy(), "customer_id"].astype(str)
     frame = features.assign(customer_id=features["customer_id"].astype(str))
-    frame["is_known"] = frame["customer_id"].map(anonymous).eq(False)
+    frame["is_known"] = frame["customer_id"].isin(known_ids)  # a hash set: no index built or checked
     return frame
 
 
