@@ -367,6 +367,10 @@ def test_booleans_from_either_driver():
     features = pd.DataFrame({"customer_id": ["a", "b", "c"], "features_as_of": pd.Timestamp("2026-01-01")})
     customers = pd.DataFrame({"customer_id": ["a", "b"], "is_anonymous": ["f", "t"]})
     assert current_population(features, customers)["is_known"].tolist() == [True, False, False]
+    # DuckDB's native booleans, and ids typed differently on the two sides (compared as text)
+    features = pd.DataFrame({"customer_id": [1, 2, 3, 4], "features_as_of": pd.Timestamp("2026-01-01")})
+    customers = pd.DataFrame({"customer_id": ["1", "2", "3"], "is_anonymous": [False, True, False]})
+    assert current_population(features, customers)["is_known"].tolist() == [True, False, True, False]
 
 
 def test_two_scores_of_one_model_for_a_customer_are_refused_within_and_across_frames():
