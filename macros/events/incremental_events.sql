@@ -85,8 +85,17 @@
     {%- set plan = cdp.customer_events_plan() -%}
     {#- the pre-hook made the list of affected records when this build compared only those #}
     {%- set affected = plan.affected if cdp.relation_exists(plan.affected) else none %}
+    {#- no build writes an event of a customer listed as deleted, and every build removes the
+        events of the customers listed then: only the customers listed since the last build
+        can have events here (all listed ones when that list is missing) #}
     delete from {{ this }}
-    where customer_id in (select customer_id from {{ ref('int_privacy__deleted_customers') }});
+    where customer_id in (
+        select customer_id from {{ ref('int_privacy__deleted_customers') }}
+        {%- if cdp.relation_exists(plan.deleted) %}
+        except
+        select customer_id from {{ plan.deleted }}
+        {%- endif %}
+    );
     {{ cdp.delete_vanished_events(this, ref('int_events__unioned'), affected) }};
     drop table if exists {{ plan.affected }};
     drop table if exists {{ plan.deleted }};
