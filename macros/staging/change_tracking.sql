@@ -32,7 +32,8 @@
     coalesce(cast(({{ key }}) as {{ dbt.type_string() }}), '')
 {%- endmacro %}
 
-{#- A 64-bit hash of the whole raw row aliased `alias` (its columns, nulls included). -#}
+{#- A 64-bit hash of the whole raw row aliased `alias` (its columns, nulls included), or of
+    any other expression (a record key, to group by its hash). -#}
 {% macro row_fingerprint(alias) -%}
     {{ return(adapter.dispatch('row_fingerprint', 'cdp')(alias)) }}
 {%- endmacro %}
@@ -107,13 +108,13 @@
         select _key_hash
         from (
             select
-                {{ cdp.key_hash(change_key) }} as _key_hash,
+                {{ cdp.row_fingerprint(change_key) }} as _key_hash,
                 1 as _copy,
                 {{ cdp.signed_fingerprint(cdp.row_fingerprint('src')) }} as _fingerprint
             from {{ source_relation }} as src
             union all
             select
-                {{ cdp.key_hash('_change_key') }} as _key_hash,
+                {{ cdp.row_fingerprint('_change_key') }} as _key_hash,
                 -1 as _copy,
                 -{{ cdp.signed_fingerprint('_row_fingerprint') }} as _fingerprint
             from {{ relation }}
@@ -133,7 +134,7 @@
             0 as _kept,
             {{ cdp.signed_fingerprint(cdp.row_fingerprint('src')) }} as _fingerprint
         from {{ source_relation }} as src
-        where {{ cdp.key_hash(change_key) }} in (select _key_hash from changed_hashes)
+        where {{ cdp.row_fingerprint(change_key) }} in (select _key_hash from changed_hashes)
         union all
         select
             _change_key,
@@ -141,25 +142,11 @@
             1 as _kept,
             -{{ cdp.signed_fingerprint('_row_fingerprint') }} as _fingerprint
         from {{ relation }}
-        where {{ cdp.key_hash('_change_key') }} in (select _key_hash from changed_hashes)
+        where {{ cdp.row_fingerprint('_change_key') }} in (select _key_hash from changed_hashes)
     ) as copies
     group by _change_key
     having sum(_arriving) <> sum(_kept) or sum(_fingerprint) <> 0
     {%- endif %}
-{%- endmacro %}
-
-{#- A 64-bit hash of a text expression, to group by (not stable across engines or versions:
-    for within-statement use only). -#}
-{% macro key_hash(expression) -%}
-    {{ return(adapter.dispatch('key_hash', 'cdp')(expression)) }}
-{%- endmacro %}
-
-{% macro default__key_hash(expression) -%}
-    hash({{ expression }})
-{%- endmacro %}
-
-{% macro postgres__key_hash(expression) -%}
-    hashtextextended({{ expression }}, 0)
 {%- endmacro %}
 
 {#- A row fingerprint as a number that can be negated and summed without overflow (DuckDB's
