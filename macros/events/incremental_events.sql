@@ -53,8 +53,16 @@
         {%- do plan.update({'full': true}) -%}
     {%- endif -%}
     {%- do plan.update({'signature': signature, 'queue': queue, 'deleted': deleted,
-                        'affected': cdp.work_relation(this, 'affected')}) -%}
+                        'affected': cdp.customer_events_compared_relation()}) -%}
     {{ return(plan) }}
+{% endmacro %}
+
+{#- The records whose events the last build of customer_events compared (source_table,
+    record_id), kept in the intermediate schema until its next build: every event that build
+    wrote is among them. Missing when that build compared every event. Incremental feature
+    builds read it (macros/features/incremental_features.sql). -#}
+{% macro customer_events_compared_relation() %}
+    {{ return(cdp.identity_queue(ref('int_identity__record_identifiers'), 'customer_events_compared')) }}
 {% endmacro %}
 
 {% macro customer_events_pre_hook() -%}
@@ -80,7 +88,8 @@
 {%- endmacro %}
 
 {#- Post-hook: remove the events of deleted customers and of vanished records, keep the
-    copies the next build compares with, empty the queue. -#}
+    copies the next build compares with, empty the queue. The list of compared records stays
+    until the next build's pre-hook. -#}
 {% macro customer_events_post_hook() -%}
     {%- set plan = cdp.customer_events_plan() -%}
     {#- the pre-hook made the list of affected records when this build compared only those #}
@@ -97,7 +106,6 @@
         {%- endif %}
     );
     {{ cdp.delete_vanished_events(this, ref('int_events__unioned'), affected) }};
-    drop table if exists {{ plan.affected }};
     drop table if exists {{ plan.deleted }};
     create table {{ plan.deleted }} as
     select customer_id from {{ ref('int_privacy__deleted_customers') }};

@@ -21,9 +21,10 @@
 {% macro customer_features_sql(events, customers, tickets, order_lines, identifiers, as_of) %}
 {%- set order_windows = var('feature_order_windows_days') -%}
 {%- set visit_windows = var('feature_visit_windows_days') -%}
-{%- set purchase_types = "('order_placed', 'store_purchase')" -%}
-{%- set money_types = "('order_placed', 'store_purchase', 'store_return')" -%}
-{%- set visit_types = "('page_view', 'screen_view', 'track', 'identify')" -%}
+{%- set types = cdp.feature_event_types() -%}
+{%- set purchase_types = types.purchase -%}
+{%- set money_types = types.money -%}
+{%- set visit_types = types.visit -%}
 
 with events as (
 
@@ -146,7 +147,7 @@ campaigns as (
         max(case when event_type = 'email_open' then 1 else 0 end) as was_opened,
         max(case when event_type = 'email_click' then 1 else 0 end) as was_clicked
     from events
-    where event_type in ('email_send', 'email_open', 'email_click')
+    where event_type in {{ types.email }}
         and event_name is not null
     group by customer_id, event_name
 
@@ -359,6 +360,17 @@ final as (
 select * from final
 {% endmacro %}
 
+
+{#- The event types features count (SQL lists): purchases (orders, store purchases), money
+    (purchases and returns), visits (what sessions are made of), email (campaign rates). -#}
+{% macro feature_event_types() %}
+    {{ return({
+        'purchase': "('order_placed', 'store_purchase')",
+        'money': "('order_placed', 'store_purchase', 'store_return')",
+        'visit': "('page_view', 'screen_view', 'track', 'identify')",
+        'email': "('email_send', 'email_open', 'email_click')",
+    }) }}
+{% endmacro %}
 
 {#- The relations customer_features_sql reads in this project: events, customers, tickets (none
     when support is off), order_lines and identifiers. -#}
