@@ -5,11 +5,12 @@
 
     events:    relation shaped like customer_events (customer_id, occurred_at, event_type,
                event_name, channel, revenue, source_table, record_id)
-    customers: relation with the customer_id population (customers)
+    customers: relation with the customer_id population, or none: every customer with events
     tickets:   relation shaped like stg_support__tickets, or none when support is off
     order_lines: list of {source_table, relation, order_key} for line-level sources (category,
                line_amount), each line belonging to the event of its order
-    identifiers: relation shaped like customer_identifiers (devices first seen before as_of)
+    identifiers: relation with customer_id, identifier_type, identifier_value, first_seen_at
+               of (at least) the customers' devices, as customer_identifiers lists them
     as_of:     SQL timestamp expression (naive UTC)
 
     Windows come from vars feature_order_windows_days and feature_visit_windows_days.
@@ -45,10 +46,15 @@ with events as (
 
 population as (
 
+    {%- if customers %}
     select distinct customers.customer_id
     from {{ customers }} as customers
     inner join events
         on customers.customer_id = events.customer_id
+    {%- else %}
+    select distinct customer_id
+    from events
+    {%- endif %}
 
 ),
 
@@ -372,8 +378,11 @@ select * from final
     }) }}
 {% endmacro %}
 
-{#- The relations customer_features_sql reads in this project: events, customers, tickets (none
-    when support is off), order_lines and identifiers. -#}
+{#- The relations customer_features_sql reads in this project: events, tickets (none when
+    support is off), order_lines and the devices. The population is every customer with events:
+    customer_events holds only customers of the customers mart (its relationships test), so
+    reading that mart would add nothing but a wait for it; int_features__devices lists the
+    devices as customer_identifiers does, from the identity models, for the same reason. -#}
 {% macro feature_inputs() %}
     {%- set order_lines = [] -%}
     {%- if var('shop_enabled', true) -%}
@@ -386,10 +395,10 @@ select * from final
     {%- endif -%}
     {{ return({
         'events': ref('customer_events'),
-        'customers': ref('customers'),
+        'customers': none,
         'tickets': ref('stg_support__tickets') if var('support_enabled', true) else none,
         'order_lines': order_lines,
-        'identifiers': ref('customer_identifiers'),
+        'identifiers': ref('int_features__devices'),
     }) }}
 {% endmacro %}
 

@@ -282,8 +282,10 @@ moved_by_time as (
             on changed_inputs.customer_id = compared_digests.customer_id
         inner join {{ previous }} as previous_rows
             on changed_inputs.customer_id = previous_rows.customer_id
+        {%- if inputs.customers %}
         inner join {{ inputs.customers }} as customers
             on changed_inputs.customer_id = customers.customer_id
+        {%- endif %}
         where changed_inputs.added_rows = compared_digests.input_rows
             and changed_inputs.added_digest = compared_digests.input_digest
             and not exists (
