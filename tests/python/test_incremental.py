@@ -19,11 +19,11 @@ from decimal import Decimal
 
 import pytest
 
+from cdp.contract import load_contract
 from cdp.dbt_runner import run_dbt
 from cdp.generate import generate
 from cdp.warehouse import Target, connect, relation_schema, resolve_target
 from tests.python.conftest import throwaway_pg_target
-from cdp.contract import load_contract
 from tests.python.raw_rows import delete_rows, insert_rows, ts
 
 AS_OF = "2026-11-01 00:00:00"
@@ -158,7 +158,8 @@ def returning_customer_arrives(target: Target, facts: dict) -> str:
             f"union select customer_id from {marts}.customer_events "
             f"where source_table = 'shop.orders' and record_id in "
             f"(select cast(max(id) as varchar(40)) from raw_shop.orders union select '{facts['order_id']}') "
-            f"union select customer_id from {marts}.customers where lower(email) = lower('{facts['forgotten_email']}')")}
+            f"union select customer_id from {marts}.customers "
+            f"where lower(email) = lower('{facts['forgotten_email']}')")}
         candidates = warehouse.query(
             f"select customer_id, min(case when source_table = 'segment.pages' then record_id end), "
             f"min(case when source_table = 'shop.orders' then record_id end), "

@@ -6,4 +6,5 @@
     builds compute again or, when all that changed is events added, update from those events
     (macros/features/incremental_features.sql). -#}
 
+-- depends_on: {{ ref('int_features__devices') }}
 {{ cdp.feature_input_digests_sql(cdp.feature_inputs().events) }}

@@ -4,4 +4,5 @@
 {{ config(post_hook="{{ cdp.save_applied_feature_digests(this) }}") }}
 {%- set as_of = '(select reference_at from ' ~ ref('int_scoring__cutoffs') ~ ')' -%}
 
+-- depends_on: {{ ref('int_features__devices') }}
 {{ cdp.incremental_customer_features(as_of) }}

@@ -5,4 +5,5 @@
 {{ config(post_hook="{{ cdp.save_applied_feature_digests(this) }}") }}
 {%- set as_of = var('features_as_of') or run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
 
+-- depends_on: {{ ref('int_features__devices') }}
 {{ cdp.incremental_customer_features(cdp.utc_moment(as_of, 'dbt_project.yml vars: features_as_of')) }}
