@@ -4,8 +4,10 @@
 
 Generates the world into a temporary DuckDB file, runs `dbt build` (seeds, models, tests, the
 Python scoring models) and times it, then appends new events (a share of the rows of every
-event table, copied with new keys and moved one day past the end of the history, as a day of
-fresh traffic would arrive) and runs `dbt build` again, incrementally. Prints each step and one
+event table, drawn at random over the whole history, copied with new keys and moved one day
+later: late events spread over two years, touching about a third of the customers, rather than
+a day of fresh traffic from the customers active that day) and runs `dbt build` again,
+incrementally. Prints each step and one
 JSON line: rows, seconds of both builds, their ratio, the peak RSS of the dbt processes, and
 the seconds the Python scoring models (lifetime value, churn, propensity, next best action,
 RFM) took inside the full build.
