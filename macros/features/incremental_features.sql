@@ -32,7 +32,9 @@
         purchase and email events when an added event is one of those,
       - sessions changed by the session starts the added visits make and remove: only visit
         moments within 30 minutes after an added one can change, so only the visits within an
-        hour of an added one are read.
+        hour of an added one take part (one join of the added visits with the events finds
+        them; that join still passes over every event, as do the edge, compared-events and
+        recompute steps: six passes per table, the cost left in this query).
     Everything is computed again on --full-refresh, on the first build, when the features SQL
     changed (its signature: the macro's code, the window vars, the sources switched on) or the
     previous table's columns differ from the SQL's, when the applied digests are missing, and
