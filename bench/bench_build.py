@@ -1,13 +1,15 @@
 """Benchmark the whole build on DuckDB: a full build, then an incremental one after 1% new events.
 
     python bench/bench_build.py --customers 1000000 [--seed 11] [--new-share 0.01] [--dir D] [--stage S]
+                                [--workload spread|recent]
 
 Generates the world into a temporary DuckDB file, runs `dbt build` (seeds, models, tests, the
 Python scoring models) and times it, then appends new events (a share of the rows of every
 event table, drawn at random over the whole history, copied with new keys and moved one day
 later: late events spread over two years, touching about a third of the customers, rather than
-a day of fresh traffic from the customers active that day) and runs `dbt build` again,
-incrementally. Prints each step and one
+a day of fresh traffic from the customers active that day; `--workload recent` adds that
+instead: each table's latest 1% of rows again, moved later by the stretch they cover) and runs
+`dbt build` again, incrementally. Prints each step and one
 JSON line: rows, seconds of both builds, their ratio, the peak RSS of the dbt processes, and
 the seconds the Python scoring models (lifetime value, churn, propensity, next best action,
 RFM) took inside the full build.
@@ -15,6 +17,8 @@ RFM) took inside the full build.
 --stage full generates the world and runs the full build only; --stage incremental then adds the
 new events to the database in --dir and runs the incremental build (of the code checked out
 then), printing the full build's time from the run results the first stage kept there.
+--keep-raw FILE copies the generated database to FILE before the full build; --raw-from FILE starts
+from such a copy instead of generating (the same world, without the minutes of generation).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import dataclasses
 import json
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -44,11 +49,29 @@ EVENT_TABLES = {
 }
 
 
-def add_new_events(target: Target, share: float, seed: int = 7) -> int:
-    """Copy `share` of every event table's rows with new keys, one day later; returns rows added.
+# The column that orders each event table's rows in time (the latest rows are copied as the
+# next stretch of traffic by the "recent" workload).
+EVENT_TIME = {
+    ("segment", "pages"): "timestamp", ("segment", "tracks"): "timestamp", ("segment", "screens"): "timestamp",
+    ("segment", "identifies"): "timestamp", ("email", "email_events"): "_loaded_at",
+    ("ads", "ad_clicks"): "clicked_at", ("shop", "orders"): "created_at", ("pos", "transactions"): "_loaded_at",
+    ("support", "tickets"): "created_at",
+}
+WORKLOADS = ("spread", "recent")
 
-    Another `seed` samples other rows and suffixes text keys differently, so that a second batch
-    on the same database is new records too, not copies of the first batch's."""
+
+def add_new_events(target: Target, share: float, seed: int = 7, workload: str = "spread") -> int:
+    """Copy `share` of every event table's rows with new keys; returns rows added.
+
+    workload "spread": rows drawn at random over the whole history, moved one day later (late
+    events touching about a third of the customers). workload "recent": the table's latest
+    `share` of rows (by its EVENT_TIME column), moved later by the length of the stretch they
+    cover: the next days of traffic, a repeat of the last ones, from the customers active then
+    (text timestamps, such as the email platform's occurred_at, keep their value).
+    Another `seed` samples (or suffixes) differently, so that a second batch on the same database
+    is new records too, not copies of the first batch's."""
+    if workload not in WORKLOADS:
+        raise ValueError(f"workload {workload!r}: expected one of {WORKLOADS}")
     suffix = "-bench-new" if seed == 7 else f"-bench-new-{seed}"
     contract = load_contract()
     warehouse = connect(target)
@@ -57,6 +80,15 @@ def add_new_events(target: Target, share: float, seed: int = 7) -> int:
         for (source, table), key in EVENT_TABLES.items():
             raw = contract[source][table]
             relation = f'"{raw.schema}"."{raw.identifier}"'
+            if workload == "recent":
+                moment = f'"{EVENT_TIME[source, table]}"'
+                cutoff, latest = warehouse.query(
+                    f"select quantile_disc({moment}, {1 - share}), max({moment}) from {relation}")[0]
+                shift = f"interval {max(int((latest - cutoff).total_seconds()), 1)} second"
+                rows = f"from {relation} where {moment} >= '{cutoff.isoformat()}'::timestamptz"
+            else:
+                shift = "interval 1 day"
+                rows = f"from {relation} using sample {share * 100:.4f} percent (bernoulli, {seed})"
             columns = []
             for column in raw.columns:
                 name = f'"{column.name}"'
@@ -65,14 +97,11 @@ def add_new_events(target: Target, share: float, seed: int = 7) -> int:
                 elif column.name == key:
                     columns.append(f"{name} || '{suffix}' as {name}")
                 elif column.data_type == "timestamptz":
-                    columns.append(f"{name} + interval 1 day as {name}")
+                    columns.append(f"{name} + {shift} as {name}")
                 else:
                     columns.append(name)
             before = warehouse.query(f"select count(*) from {relation}")[0][0]
-            warehouse.execute(
-                f"insert into {relation} select {', '.join(columns)} from {relation} "
-                f"using sample {share * 100:.4f} percent (bernoulli, {seed})"
-            )
+            warehouse.execute(f"insert into {relation} select {', '.join(columns)} {rows}")
             added += warehouse.query(f"select count(*) from {relation}")[0][0] - before
     finally:
         warehouse.close()
@@ -119,6 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", choices=["both", "full", "incremental"], default="both",
                         help="Run both builds (default), the generation and full build only, or the "
                              "incremental build only on the database a full stage left in --dir.")
+    parser.add_argument("--workload", choices=WORKLOADS, default="spread",
+                        help="New events: rows drawn over the whole history, one day later (spread: late "
+                             "events touching a third of the customers), or the latest rows again as the "
+                             "next days of traffic (recent).")
+    parser.add_argument("--keep-raw", default=None, help="Copy the generated database (raw data only) to this "
+                                                         "file before the full build.")
+    parser.add_argument("--raw-from", default=None, help="Start from a database --keep-raw copied instead of "
+                                                         "generating.")
     args = parser.parse_args(argv)
     if args.stage == "incremental" and not args.dir:
         parser.error("--stage incremental needs --dir: the folder of a database a --stage full run built")
@@ -132,8 +169,19 @@ def main(argv: list[str] | None = None) -> int:
         recorded = json.loads(full_record.read_text())
         full, scoring, raw_rows = recorded["seconds"], recorded["scoring"], recorded["raw_rows"]
     else:
-        summary = generate(customers=args.customers, seed=args.seed, target=target)
-        raw_rows = sum(summary.rows.values())
+        if args.raw_from:
+            raw = Path(args.raw_from)
+            if not raw.with_suffix(".json").exists():
+                parser.error(f"--raw-from {raw}: no {raw.with_suffix('.json').name} beside it; make it with --keep-raw")
+            shutil.copyfile(raw, target.duckdb_path)
+            raw_rows = json.loads(raw.with_suffix(".json").read_text())["raw_rows"]
+        else:
+            summary = generate(customers=args.customers, seed=args.seed, target=target)
+            raw_rows = sum(summary.rows.values())
+            if args.keep_raw:
+                shutil.copyfile(target.duckdb_path, args.keep_raw)
+                Path(args.keep_raw).with_suffix(".json").write_text(json.dumps({
+                    "customers": args.customers, "seed": args.seed, "raw_rows": raw_rows}))
         full, scoring = timed_build(target, f"full build of {args.customers:,} customers ({raw_rows:,} raw rows)")
         full_record.write_text(json.dumps({
             "seconds": full, "scoring": scoring, "raw_rows": raw_rows,
@@ -143,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
                               "duckdb_file": str(target.duckdb_path)}))
             return 0
-    added = add_new_events(target, args.new_share, seed=args.events_seed)
-    incremental, _ = timed_build(target, f"incremental build after {added:,} new event rows")
+    added = add_new_events(target, args.new_share, seed=args.events_seed, workload=args.workload)
+    incremental, _ = timed_build(target, f"incremental build after {added:,} new event rows ({args.workload})")
     marts = relation_schema(target, "marts")
     warehouse = connect(target, read_only=True)
     try:
@@ -154,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         warehouse.close()
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({
-        "customers": args.customers, "raw_rows": raw_rows, "new_event_rows": added,
+        "customers": args.customers, "raw_rows": raw_rows, "workload": args.workload, "new_event_rows": added,
         "full_build_seconds": round(full, 1), "incremental_build_seconds": round(incremental, 1),
         "incremental_over_full": round(incremental / full, 3), "peak_rss_mb": round(peak),
         **({"full_build_peak_rss_mb": recorded["peak_rss_mb"]} if args.stage == "incremental" else {}),

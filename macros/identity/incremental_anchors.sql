@@ -10,9 +10,12 @@
     (macros/identity/incremental_edges.sql). -#}
 
 {#- Rows of int_identity__record_anchors: of every record, or (affected: a relation of
-    source_table, record_id) of those only. -#}
+    source_table, record_id) of those only. The affected records' identifier rows come first,
+    computed once: else DuckDB joins every record identifier with the identifiers and filters
+    after (12-17 s instead of 4 s for 420,000 records among 79M rows at 1,000,000 customers).
+    Without `affected` the SQL is the one whose signature the table keeps. -#}
 {% macro record_anchor_rows(affected=none) %}
-with record_identifiers as (
+with record_identifiers as {% if affected is not none %}{{ cdp.materialized_cte() }} {% endif %}(
 
     select * from {{ ref('int_identity__record_identifiers') }} as records
     where true{{ cdp.only_changed_records(affected, 'records.source_table', 'records.record_id') }}

@@ -27,9 +27,9 @@
 
 {#- Deterministic edges: of every anchor, of the anchors listed in `anchors` (a relation of
     anchor_node_id), or only the rows the records listed in `records` (source_table,
-    record_id) add. -#}
+    record_id) add; the listed rows come first, computed once (as in record_anchor_rows). -#}
 {% macro deterministic_edge_rows(anchors=none, records=none) %}
-with record_anchors as (
+with record_anchors as {% if anchors is not none or records is not none %}{{ cdp.materialized_cte() }} {% endif %}(
 
     select * from {{ ref('int_identity__record_anchors') }} as anchors
     where true
@@ -44,7 +44,7 @@ with record_anchors as (
 
 ),
 
-record_identifiers as (
+record_identifiers as {% if records is not none %}{{ cdp.materialized_cte() }} {% endif %}(
 
     select * from {{ ref('int_identity__record_identifiers') }} as records
     where true{{ cdp.only_changed_records(records, 'records.source_table', 'records.record_id') }}

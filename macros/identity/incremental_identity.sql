@@ -610,6 +610,19 @@ select * from {{ plan.merged }}
         from added
 
     ),
+
+    {#- the values of the types limited to one on those records, in one pass over the record
+        identifiers (tens of millions of rows), computed once for every type -#}
+    linked_values as {{ cdp.materialized_cte() }} (
+
+        select records.source_table, records.record_id, records.identifier_type, records.identifier_value
+        from {{ ref('int_identity__record_identifiers') }} as records
+        inner join added_records
+            on records.source_table = added_records.source_table
+            and records.record_id = added_records.record_id
+        where records.identifier_type in ({{ cdp.sql_string_list(cdp.single_identifier_types()) }})
+
+    ),
     {%- for single_type in cdp.single_identifier_types() %}
 
     added_{{ single_type }}s as (
@@ -620,16 +633,10 @@ select * from {{ plan.merged }}
             count(distinct linked.identifier_value) as value_count,
             min(linked.identifier_value) as min_value
         from added
-        inner join (
-            select records.source_table, records.record_id, records.identifier_value
-            from {{ ref('int_identity__record_identifiers') }} as records
-            inner join added_records
-                on records.source_table = added_records.source_table
-                and records.record_id = added_records.record_id
-            where records.identifier_type = '{{ single_type }}'
-        ) as linked
+        inner join linked_values as linked
             on added.source_table = linked.source_table
             and added.record_id = linked.record_id
+            and linked.identifier_type = '{{ single_type }}'
         where added.identifier_type <> '{{ single_type }}'
         group by added.identifier_type, added.identifier_value
 

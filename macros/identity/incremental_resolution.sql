@@ -8,9 +8,10 @@
     resolved_records queue, which customer_events applies. -#}
 
 {#- Rows of int_identity__records_resolved: of every record, or (affected: a relation of
-    source_table, record_id) of those only. -#}
+    source_table, record_id) of those only, whose anchors come first, computed once (as in
+    record_anchor_rows). -#}
 {% macro resolved_record_rows(affected=none) %}
-with record_anchors as (
+with record_anchors as {% if affected is not none %}{{ cdp.materialized_cte() }} {% endif %}(
 
     select * from {{ ref('int_identity__record_anchors') }} as anchors
     where true{{ cdp.only_changed_records(affected, 'anchors.source_table', 'anchors.record_id') }}
