@@ -1,16 +1,17 @@
 """Benchmark the whole build on DuckDB: a full build, then an incremental one after 1% new events.
 
     python bench/bench_build.py --customers 1000000 [--seed 11] [--new-share 0.01] [--dir D] [--stage S]
-                                [--workload spread|recent]
+                                [--workload spread|recent|both]
 
 Generates the world into a temporary DuckDB file, runs `dbt build` (seeds, models, tests, the
 Python scoring models) and times it, then appends new events (a share of the rows of every
 event table, drawn at random over the whole history, copied with new keys and moved one day
 later: late events spread over two years, touching about a third of the customers, rather than
-a day of fresh traffic from the customers active that day; `--workload recent` adds that
-instead: each table's latest 1% of rows again, moved later by the stretch they cover) and runs
-`dbt build` again, incrementally. Prints each step and one
-JSON line: rows, seconds of both builds, their ratio, the peak RSS of the dbt processes, and
+a day of fresh traffic from the customers active that day) and runs `dbt build` again,
+incrementally; then adds the other workload, that fresh traffic (each event table's latest 1%
+of rows again, moved later by the stretch they cover), and builds again (`--workload spread`
+or `recent`: that batch only). Prints each step and one JSON line: rows, seconds of the full
+build and of each incremental one with its ratio to the full, the peak RSS of the dbt processes, and
 the seconds the Python scoring models (lifetime value, churn, propensity, next best action,
 RFM) took inside the full build.
 
@@ -108,8 +109,9 @@ def add_new_events(target: Target, share: float, seed: int = 7, workload: str = 
     return added
 
 
-def timed_build(target: Target, label: str) -> tuple[float, dict[str, float]]:
-    """Seconds of `dbt build`, and of each Python (scoring) model in it, from dbt's run results."""
+def timed_build(target: Target, label: str, name: str) -> tuple[float, dict[str, float]]:
+    """Seconds of `dbt build`, and of each Python (scoring) model in it, from dbt's run results
+    (kept beside the DuckDB file as run_results.<name>.json)."""
     print(f"{label} ...", file=sys.stderr, flush=True)
     artefacts = Path(target.duckdb_path).parent / "target"
     start = time.perf_counter()
@@ -117,7 +119,7 @@ def timed_build(target: Target, label: str) -> tuple[float, dict[str, float]]:
     seconds = time.perf_counter() - start
     run_results = (artefacts / "run_results.json").read_text()
     # Keep each build's run results beside the DuckDB file, for a node-by-node comparison.
-    (artefacts.parent / f"run_results.{label.split()[0]}.json").write_text(run_results)
+    (artefacts.parent / f"run_results.{name}.json").write_text(run_results)
     results = json.loads(run_results)["results"]
     manifest = json.loads((artefacts / "manifest.json").read_text())["nodes"]
     scoring = {
@@ -148,10 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", choices=["both", "full", "incremental"], default="both",
                         help="Run both builds (default), the generation and full build only, or the "
                              "incremental build only on the database a full stage left in --dir.")
-    parser.add_argument("--workload", choices=WORKLOADS, default="spread",
+    parser.add_argument("--workload", choices=(*WORKLOADS, "both"), default="both",
                         help="New events: rows drawn over the whole history, one day later (spread: late "
-                             "events touching a third of the customers), or the latest rows again as the "
-                             "next days of traffic (recent).")
+                             "events touching a third of the customers), the latest rows again as the "
+                             "next days of traffic (recent), or a spread batch then a recent one, each "
+                             "built and timed (both, the default).")
     parser.add_argument("--keep-raw", default=None, help="Copy the generated database (raw data only) to this "
                                                          "file before the full build.")
     parser.add_argument("--raw-from", default=None, help="Start from a database --keep-raw copied instead of "
@@ -182,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copyfile(target.duckdb_path, args.keep_raw)
                 Path(args.keep_raw).with_suffix(".json").write_text(json.dumps({
                     "customers": args.customers, "seed": args.seed, "raw_rows": raw_rows}))
-        full, scoring = timed_build(target, f"full build of {args.customers:,} customers ({raw_rows:,} raw rows)")
+        full, scoring = timed_build(target, f"full build of {args.customers:,} customers ({raw_rows:,} raw rows)",
+                                     "full")
         full_record.write_text(json.dumps({
             "seconds": full, "scoring": scoring, "raw_rows": raw_rows,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}))
@@ -191,8 +195,17 @@ def main(argv: list[str] | None = None) -> int:
                               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
                               "duckdb_file": str(target.duckdb_path)}))
             return 0
-    added = add_new_events(target, args.new_share, seed=args.events_seed, workload=args.workload)
-    incremental, _ = timed_build(target, f"incremental build after {added:,} new event rows ({args.workload})")
+    # "both": the spread batch, then the recent one (another seed: other keys) on the same database
+    workloads = WORKLOADS if args.workload == "both" else (args.workload,)
+    batches = []
+    for number, workload in enumerate(workloads):
+        seed = args.events_seed + 1000 * number
+        added = add_new_events(target, args.new_share, seed=seed, workload=workload)
+        incremental, _ = timed_build(target, f"incremental build after {added:,} new event rows ({workload})",
+                                     f"incremental-{workload}")
+        batches.append({"workload": workload, "events_seed": seed, "new_event_rows": added,
+                        "incremental_build_seconds": round(incremental, 1),
+                        "incremental_over_full": round(incremental / full, 3)})
     marts = relation_schema(target, "marts")
     warehouse = connect(target, read_only=True)
     try:
@@ -202,9 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         warehouse.close()
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({
-        "customers": args.customers, "raw_rows": raw_rows, "workload": args.workload, "new_event_rows": added,
-        "full_build_seconds": round(full, 1), "incremental_build_seconds": round(incremental, 1),
-        "incremental_over_full": round(incremental / full, 3), "peak_rss_mb": round(peak),
+        "customers": args.customers, "raw_rows": raw_rows, "full_build_seconds": round(full, 1),
+        "incremental_batches": batches, "peak_rss_mb": round(peak),
         **({"full_build_peak_rss_mb": recorded["peak_rss_mb"]} if args.stage == "incremental" else {}),
         "resolved_customers": customers, "scored_customers": scored,
         "scoring_seconds": round(sum(scoring.values()), 1), "scoring_models_seconds": scoring,
