@@ -162,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.stage == "incremental" and not args.dir:
         parser.error("--stage incremental needs --dir: the folder of a database a --stage full run built")
+    if args.stage == "incremental" and (args.keep_raw or args.raw_from):
+        parser.error("--keep-raw and --raw-from belong to the generation: use them with --stage full or both")
+    if args.keep_raw and args.raw_from:
+        parser.error("--keep-raw with --raw-from: the copy would be the one it started from; give one of them")
     folder = Path(args.dir or tempfile.mkdtemp(prefix="cdp-bench-build-"))
     folder.mkdir(parents=True, exist_ok=True)
     target = dataclasses.replace(resolve_target("dev"), duckdb_path=folder / "cdp.duckdb")
@@ -176,8 +180,12 @@ def main(argv: list[str] | None = None) -> int:
             raw = Path(args.raw_from)
             if not raw.with_suffix(".json").exists():
                 parser.error(f"--raw-from {raw}: no {raw.with_suffix('.json').name} beside it; make it with --keep-raw")
+            kept = json.loads(raw.with_suffix(".json").read_text())
+            if kept["customers"] != args.customers:
+                parser.error(f"--raw-from {raw}: a world of {kept['customers']:,} customers, not the "
+                             f"--customers {args.customers:,} asked for")
             shutil.copyfile(raw, target.duckdb_path)
-            raw_rows = json.loads(raw.with_suffix(".json").read_text())["raw_rows"]
+            raw_rows = kept["raw_rows"]
         else:
             summary = generate(customers=args.customers, seed=args.seed, target=target)
             raw_rows = sum(summary.rows.values())
