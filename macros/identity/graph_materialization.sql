@@ -27,8 +27,25 @@
     {% call statement(prefix ~ '_edges') -%}
         create table {{ edges }} as {{ sql }}
     {%- endcall %}
-    {%- set rounds = algorithm(edges, result, config.get('max_rounds')) -%}
-    {{ log(model.config.materialized ~ ': ' ~ this ~ ' ' ~ finished ~ ' after ' ~ rounds ~ ' rounds', info=true) }}
+    {#- relabel_changed=true (connected_components): only the components the changed edges
+        touch are labelled again (macros/identity/incremental_components.sql) -#}
+    {%- if prefix == 'cc' and config.get('relabel_changed') -%}
+        {%- set kept = cdp.kept_component_edges(this) -%}
+        {%- if existing_relation is not none and not flags.FULL_REFRESH and cdp.relation_exists(kept) -%}
+            {%- set outcome = cdp.relabel_changed_components(edges, result, existing_relation, kept,
+                                                             config.get('max_rounds')) -%}
+        {%- else -%}
+            {%- set outcome = {'rounds': algorithm(edges, result, config.get('max_rounds')), 'relabelled': none} -%}
+        {%- endif -%}
+        {%- do cdp.keep_component_edges(edges, result, kept) -%}
+        {%- set rounds = outcome.rounds -%}
+        {%- set scope = ', every node labelled' if outcome.relabelled is none
+                        else ', ' ~ '{:,}'.format(outcome.relabelled | int) ~ ' nodes labelled again' -%}
+    {%- else -%}
+        {%- set rounds = algorithm(edges, result, config.get('max_rounds')) -%}
+        {%- set scope = '' -%}
+    {%- endif -%}
+    {{ log(model.config.materialized ~ ': ' ~ this ~ ' ' ~ finished ~ ' after ' ~ rounds ~ ' rounds' ~ scope, info=true) }}
 
     {% call statement('main') -%}
         select count(*) from {{ result }}

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdp.identity_components import components_in_warehouse
+from cdp.identity_components import components_in_warehouse, relabel_in_warehouse
 from cdp.warehouse import Target, resolve_target
 
 
@@ -86,3 +86,47 @@ def test_long_chain_needs_logarithmic_rounds(engine: Target, order: str):
     labels, rounds = components_in_warehouse(engine, edges)
     assert len(labels) == n and set(labels.values()) == {0}
     assert rounds <= 2 * math.ceil(math.log2(n)), rounds
+
+
+@st.composite
+def changed_graph(draw) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """A graph and the same graph after a build's changes: edges removed (components split
+    or shrink, nodes vanish), edges added within and between components and to new nodes."""
+    before = combine(draw(st.lists(graph(), min_size=3, max_size=12)))
+    nodes = sorted({n for edge in before for n in edge})
+    kept = [edge for edge in before if not draw(st.booleans()) or draw(st.integers(0, 9)) > 0]
+    fresh = list(range(nodes[-1] + 1, nodes[-1] + 1 + draw(st.integers(0, 5))))
+    pool = nodes + fresh
+    added = [(draw(st.sampled_from(pool)), draw(st.sampled_from(pool))) for _ in range(draw(st.integers(0, 8)))]
+    return before, kept + added + [(n, n) for n in fresh if draw(st.booleans())]
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.data_too_large])
+@given(change=changed_graph())
+def test_relabelling_the_changed_components_equals_labelling_everything(
+    engine: Target, change: tuple[list[tuple[int, int]], list[tuple[int, int]]],
+):
+    before, after = change
+    # max_share 1: the changed part is labelled again however large it is
+    labels, relabelled = relabel_in_warehouse(engine, before, after, max_share=1.0)
+    assert labels == expected_components(after)
+    assert relabelled is not None
+
+
+def test_relabelling_touches_only_the_changed_components(engine: Target):
+    # 300 pairs; one pair gains an edge to a new node, two pairs are joined, one loses its edge
+    before = [(2 * i, 2 * i + 1) for i in range(300)]
+    after = [edge for edge in before if edge != (20, 21)] + [(0, 1000), (4, 6), (20, 20), (21, 21)]
+    labels, relabelled = relabel_in_warehouse(engine, before, after)
+    assert labels == expected_components(after)
+    # pairs (0, 1) + node 1000, (4, 5) + (6, 7), and the split 20 / 21: 9 nodes, not 601
+    assert relabelled == 9
+
+
+def test_relabelling_a_large_change_labels_everything(engine: Target):
+    before = [(2 * i, 2 * i + 1) for i in range(50)]
+    after = [(2 * i + 1, 2 * i + 2) for i in range(50)]  # every pair rewired: all nodes changed
+    labels, relabelled = relabel_in_warehouse(engine, before, after)
+    assert labels == expected_components(after)
+    assert relabelled is None
