@@ -3,11 +3,14 @@
     incremental_strategy='delete+insert',
     unique_key=['identifier_type', 'identifier_value'],
     full_refresh=false,
+    post_hook="{{ cdp.save_identity_state('customer_id_map') }}",
 ) }}
 
 {#- The persistent identifier -> customer_id map. Incremental and never rebuilt by
     --full-refresh: it is the memory that keeps customer ids stable across builds.
-    Identifiers that disappear from the data keep their last row. -#}
+    Identifiers that disappear from the data keep their last row. Its state says which build
+    of int_identity__customer_id_resolution it applied last (that model decides again only
+    the changed clusters while the map is current). -#}
 
 with resolution as (
 
