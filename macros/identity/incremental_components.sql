@@ -16,7 +16,7 @@
     (node_id, component_id) from the model's edges `edges`, the previous table `previous`
     and the kept edge set `kept`, and leaves the new edge set in work relation `cc_next_kept`
     for the caller to keep (keep_component_edges). When the changed part is over max_share
-    (default var identity_relabel_max_share) of the nodes, it labels everything (the same answer). Returns
+    (default var identity_relabel_max_share) of the nodes (previous and new), it labels everything (the same answer). Returns
     {'rounds': rounds the labelling took, 'relabelled': nodes labelled again, or none when
     everything was}.
 -#}
@@ -79,12 +79,16 @@
     {%- endcall %}
     {{ cdp.analyze_table(work.region) }}
 
-    {%- set counts = run_query('select (select count(*) from ' ~ work.region ~ '), (select count(*) from '
-                               ~ previous ~ ')').rows[0] -%}
+    {#- the share is of the current graph's nodes: the previous ones and the new ones -#}
+    {%- set counts = run_query(
+        'select (select count(*) from ' ~ work.region ~ '), (select count(*) from ' ~ previous ~ '), '
+        ~ '(select count(*) from ' ~ work.changed_nodes ~ ' as changed_nodes where not exists ('
+        ~ 'select 1 from ' ~ previous ~ ' as previous_labels where previous_labels.node_id = changed_nodes.node_id))'
+    ).rows[0] -%}
     {%- set region_nodes = counts[0] | int -%}
-    {%- set previous_nodes = counts[1] | int -%}
+    {%- set graph_nodes = counts[1] | int + counts[2] | int -%}
     {%- set max_share = var('identity_relabel_max_share', 0.2) if max_share is none else max_share -%}
-    {%- if region_nodes > max_share | float * previous_nodes -%}
+    {%- if region_nodes > max_share | float * graph_nodes -%}
         {%- for part in ['changed_nodes', 'region'] -%}
             {% do adapter.drop_relation(work[part]) %}
         {%- endfor -%}

@@ -124,6 +124,16 @@ def test_relabelling_touches_only_the_changed_components(engine: Target):
     assert relabelled == 9
 
 
+def test_new_nodes_count_in_the_share_labelled_again(engine: Target):
+    # a star whose every node is touched, plus as many new nodes: the region is twice the
+    # previous graph yet all of the current one, so max_share 1 still labels only the region
+    before = [(0, leaf) for leaf in range(1, 20)]
+    after = [(leaf, 0) for leaf in range(2, 20)] + [(1, 1)] + [(node, node - 20) for node in range(20, 40)]
+    labels, relabelled = relabel_in_warehouse(engine, before, after, max_share=1.0)
+    assert labels == expected_components(after)
+    assert relabelled == 40
+
+
 def test_relabelling_a_large_change_labels_everything(engine: Target):
     before = [(2 * i, 2 * i + 1) for i in range(50)]
     after = [(2 * i + 1, 2 * i + 2) for i in range(50)]  # every pair rewired: all nodes changed
