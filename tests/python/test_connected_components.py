@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 import random
 
 import networkx as nx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cdp.identity_components import components_in_warehouse, relabel_in_warehouse
@@ -54,6 +55,17 @@ def expected_components(edges: list[tuple[int, int]]) -> dict[int, int]:
     return {node: min(component) for component in nx.connected_components(g) for node in component}
 
 
+# Each example is a dbt invocation (seconds): in CI a failing example is reported as drawn,
+# with its reproduce blob, instead of shrinking it for many minutes; locally it is shrunk.
+DBT_PHASES = ((Phase.explicit, Phase.reuse, Phase.generate) if os.environ.get("CI") == "true"
+              else tuple(Phase))
+
+
+def dbt_examples(count: int) -> settings:
+    return settings(max_examples=count, deadline=None, phases=DBT_PHASES, print_blob=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+
+
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Target:
     if request.param == "postgres":
@@ -63,8 +75,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                                duckdb_path=tmp_path_factory.mktemp("components") / "cc.duckdb")
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.data_too_large])
+@dbt_examples(6)
 @given(graphs=st.lists(graph(), min_size=5, max_size=25))
 def test_components_equal_networkx(engine: Target, graphs: list[list[tuple[int, int]]]):
     edges = combine(graphs)
@@ -101,8 +112,7 @@ def changed_graph(draw) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     return before, kept + added + [(n, n) for n in fresh if draw(st.booleans())]
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.data_too_large])
+@dbt_examples(4)
 @given(change=changed_graph())
 def test_relabelling_the_changed_components_equals_labelling_everything(
     engine: Target, change: tuple[list[tuple[int, int]], list[tuple[int, int]]],
