@@ -11,6 +11,11 @@
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set edges = cdp.work_relation(this, prefix ~ '_input') -%}
     {%- set result = cdp.work_relation(this, prefix ~ '_output') -%}
+    {%- set relabel_changed = config.get('relabel_changed', false) -%}
+    {%- if relabel_changed is not sameas true and relabel_changed is not sameas false -%}
+        {{ exceptions.raise_compiler_error(this.identifier ~ ': config relabel_changed (var identity_relabel_changed) '
+                                           ~ 'must be true or false, got ' ~ relabel_changed | tojson) }}
+    {%- endif -%}
     {%- for relation in [edges, result] -%}
         {{ drop_relation_if_exists(load_cached_relation(relation) or relation) }}
     {%- endfor -%}
@@ -29,7 +34,7 @@
     {%- endcall %}
     {#- relabel_changed=true (connected_components): only the components the changed edges
         touch are labelled again (macros/identity/incremental_components.sql) -#}
-    {%- if prefix == 'cc' and config.get('relabel_changed') -%}
+    {%- if prefix == 'cc' and relabel_changed -%}
         {%- set kept = cdp.kept_component_edges(this) -%}
         {%- if existing_relation is not none and not flags.FULL_REFRESH and cdp.relation_exists(kept) -%}
             {%- set outcome = cdp.relabel_changed_components(edges, result, existing_relation, kept,
@@ -44,6 +49,11 @@
     {%- else -%}
         {%- set rounds = algorithm(edges, result, config.get('max_rounds')) -%}
         {%- set scope = '' -%}
+        {#- an edge set kept by an earlier build would not describe this table: a later build
+            with relabel_changed on would trust it and miss what changed in between -#}
+        {%- if prefix == 'cc' -%}
+            {% do adapter.drop_relation(cdp.kept_component_edges(this)) %}
+        {%- endif -%}
     {%- endif -%}
     {{ log(model.config.materialized ~ ': ' ~ this ~ ' ' ~ finished ~ ' after ' ~ rounds ~ ' rounds' ~ scope, info=true) }}
 

@@ -12,6 +12,7 @@ the oldest id surviving, and taking it away splits them again; both are recorded
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -332,3 +333,43 @@ def test_merge_keeps_the_oldest_id_and_split_gives_it_back(world: Target):
     assert split[LINK_EMAIL] != split[LINK_OTHER]
     assert survivor in (split[LINK_EMAIL], split[LINK_OTHER])
     assert any(change[0] == survivor and change[2] == "split" for change in changes(world))
+
+
+def kept_component_edges(target: Target) -> list[str]:
+    """The edge sets int_identity__components keeps for relabelling (a work table beside it)."""
+    schema = relation_schema(target, "intermediate")
+    warehouse = connect(target)
+    try:
+        return [name for name, in warehouse.query(
+            f"select table_name from information_schema.tables where table_schema = '{schema}' "
+            f"and table_name like 'int_identity__components%cc_kept'")]
+    finally:
+        warehouse.close()
+
+
+def component_labels(target: Target) -> dict[int, int]:
+    schema = relation_schema(target, "intermediate")
+    warehouse = connect(target)
+    try:
+        return dict(warehouse.query(f"select node_id, component_id from {schema}.int_identity__components"))
+    finally:
+        warehouse.close()
+
+
+def test_relabelling_switched_off_drops_the_kept_edges_and_then_labels_everything(world: Target):
+    # a build without relabelling leaves no edge set behind that a later build would trust
+    # (it would not describe the table that build wrote)
+    before = component_labels(world)
+    assert len(kept_component_edges(world)) == 1
+    select = ["run", "--select", "int_identity__components"]
+    run_dbt([*select, "--vars", json.dumps({"identity_relabel_changed": False})], target=world,
+            target_path="target/identity-guards-vars")
+    assert kept_component_edges(world) == []
+    relabelled = run_dbt(select, target=world, capture=True)
+    assert "every node labelled" in relabelled.stdout
+    assert len(kept_component_edges(world)) == 1
+    assert component_labels(world) == before
+    refused = run_dbt([*select, "--vars", json.dumps({"identity_relabel_changed": "no"})], target=world,
+                      target_path="target/identity-guards-vars", check=False, capture=True)
+    assert refused.returncode != 0
+    assert 'config relabel_changed (var identity_relabel_changed) must be true or false, got "no"' in refused.stdout

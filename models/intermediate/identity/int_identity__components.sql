@@ -1,4 +1,4 @@
-{{ config(materialized='connected_components', relabel_changed=true) }}
+{{ config(materialized='connected_components', relabel_changed=var('identity_relabel_changed', true)) }}
 
 {#- Connected components of the identity graph, deterministic and probabilistic edges
     together, before the guards: every usable identifier with the smallest node id of its

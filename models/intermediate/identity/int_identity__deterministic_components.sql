@@ -1,4 +1,4 @@
-{{ config(materialized='connected_components', relabel_changed=true) }}
+{{ config(materialized='connected_components', relabel_changed=var('identity_relabel_changed', true)) }}
 
 {#- Connected components over the deterministic edges alone: which identifiers are tied by
     shared identifiers, without the matcher. A customer's identifiers outside its largest
