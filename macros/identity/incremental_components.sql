@@ -43,7 +43,8 @@
     {%- endcall %}
     {{ cdp.analyze_table(work.next_kept) }}
 
-    {#- the ends of the edges in one set and not in the other -#}
+    {#- the ends of the edges in one set and not in the other, each with its previous
+        component (null: a node new to the graph) -#}
     {% call statement('cc_changed_nodes') -%}
         create table {{ work.changed_nodes }} as
         with changed_edges as (
@@ -55,11 +56,20 @@
                 on now_edges.node_a = kept_edges.node_a
                 and now_edges.node_b = kept_edges.node_b
             where now_edges.node_a is null or kept_edges.node_a is null
+        ),
+
+        changed_ids as (
+            select node_a as node_id from changed_edges
+            union
+            select node_b as node_id from changed_edges
         )
 
-        select node_a as node_id from changed_edges
-        union
-        select node_b as node_id from changed_edges
+        select
+            changed_ids.node_id,
+            previous_labels.component_id as previous_component_id
+        from changed_ids
+        left join {{ previous }} as previous_labels
+            on changed_ids.node_id = previous_labels.node_id
     {%- endcall %}
 
     {#- every node of a component holding a changed node, and the changed nodes themselves -#}
@@ -68,12 +78,11 @@
         select previous_labels.node_id
         from {{ previous }} as previous_labels
         inner join (
-            select distinct touched.component_id
-            from {{ previous }} as touched
-            inner join {{ work.changed_nodes }} as changed_nodes
-                on touched.node_id = changed_nodes.node_id
+            select distinct previous_component_id
+            from {{ work.changed_nodes }}
+            where previous_component_id is not null
         ) as touched_components
-            on previous_labels.component_id = touched_components.component_id
+            on previous_labels.component_id = touched_components.previous_component_id
         union
         select node_id from {{ work.changed_nodes }}
     {%- endcall %}
@@ -82,8 +91,7 @@
     {#- the share is of the current graph's nodes: the previous ones and the new ones -#}
     {%- set counts = run_query(
         'select (select count(*) from ' ~ work.region ~ '), (select count(*) from ' ~ previous ~ '), '
-        ~ '(select count(*) from ' ~ work.changed_nodes ~ ' as changed_nodes where not exists ('
-        ~ 'select 1 from ' ~ previous ~ ' as previous_labels where previous_labels.node_id = changed_nodes.node_id))'
+        ~ '(select count(*) from ' ~ work.changed_nodes ~ ' where previous_component_id is null)'
     ).rows[0] -%}
     {%- set region_nodes = counts[0] | int -%}
     {%- set graph_nodes = counts[1] | int + counts[2] | int -%}
