@@ -9,7 +9,7 @@
 {% macro feature_input_digests_sql(events, with_devices=true) %}
 {%- set inputs = cdp.feature_inputs() -%}
 
-with events as (
+with events as {{ cdp.inlined_cte() }} (
 
     select
         customer_id,
@@ -78,30 +78,41 @@ line_rows as (
     ),
 {%- endif %}
 
-fingerprints as (
+{#- each part summed per customer on its own, then the parts added up: the events are read
+    once per part (inlined above: materialised once, the tens of millions of events of a large
+    world spilled, 34-43 s against 6 s inlined for 44M events under a 4 GB memory limit) -#}
+parts as (
 
     select
         event_rows.customer_id,
-        {{ cdp.row_fingerprint('event_rows') }} as fingerprint
+        count(*) as input_rows,
+        sum({{ cdp.row_fingerprint('event_rows') }}) as input_digest
     from events as event_rows
+    group by event_rows.customer_id
     {%- if inputs.tickets %}
         union all
         select
             ticket_rows.customer_id,
-            {{ cdp.row_fingerprint('ticket_rows') }} as fingerprint
+            count(*) as input_rows,
+            sum({{ cdp.row_fingerprint('ticket_rows') }}) as input_digest
         from ticket_rows
+        group by ticket_rows.customer_id
     {%- endif %}
     union all
     select
         line_rows.customer_id,
-        {{ cdp.row_fingerprint('line_rows') }} as fingerprint
+        count(*) as input_rows,
+        sum({{ cdp.row_fingerprint('line_rows') }}) as input_digest
     from line_rows
+    group by line_rows.customer_id
     {%- if with_devices %}
         union all
         select
             device_rows.customer_id,
-            {{ cdp.row_fingerprint('device_rows') }} as fingerprint
+            count(*) as input_rows,
+            sum({{ cdp.row_fingerprint('device_rows') }}) as input_digest
         from device_rows
+        group by device_rows.customer_id
     {%- endif %}
 
 ),
@@ -110,9 +121,9 @@ final as (
 
     select
         customer_id,
-        count(*) as input_rows,
-        sum(fingerprint) as input_digest
-    from fingerprints
+        cast(sum(input_rows) as {{ dbt.type_bigint() }}) as input_rows,
+        sum(input_digest) as input_digest
+    from parts
     group by customer_id
 
 )

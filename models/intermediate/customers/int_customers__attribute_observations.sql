@@ -9,7 +9,7 @@ with records_resolved as (
 
 ),
 
-customer_identifiers as (
+customer_identifiers as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_identity__customer_ids') }}
 

@@ -4,7 +4,7 @@
     most_recent; most_recent without a rule). Ties go to the value seen last, then the
     alphabetically first. -#}
 
-with attribute_observations as (
+with attribute_observations as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_customers__attribute_observations') }}
 

@@ -13,7 +13,7 @@ with edges as (
 
 ),
 
-deterministic_components as (
+deterministic_components as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_identity__deterministic_components') }}
 

@@ -10,7 +10,7 @@
     {%- do single_types.append(identifier_type) -%}
 {%- endfor %}
 
-with components as (
+with components as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_identity__components') }}
 

@@ -5,7 +5,7 @@
     larger than var matching_max_block_size are skipped. -#}
 {%- set rules = cdp.matching_blocking_rules() -%}
 
-with profiles as (
+with profiles as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_matching__profiles') }}
 

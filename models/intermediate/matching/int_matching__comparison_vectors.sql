@@ -12,7 +12,7 @@ with candidate_pairs as (
 
 ),
 
-profiles as (
+profiles as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_matching__profiles') }}
 

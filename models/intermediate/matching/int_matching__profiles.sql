@@ -18,7 +18,7 @@ nicknames as (
 
 ),
 
-shared_values as (
+shared_values as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_matching__shared_values') }}
 

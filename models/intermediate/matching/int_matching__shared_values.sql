@@ -25,7 +25,7 @@
     {%- endfor -%}
 {%- endif %}
 
-with record_profiles as (
+with record_profiles as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_matching__record_profiles') }}
 

@@ -3,7 +3,7 @@
 {#- How often each first and last name occurs among the profiles, for term-frequency
     adjustment of exact name agreements. -#}
 
-with profiles as (
+with profiles as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_matching__profiles') }}
 

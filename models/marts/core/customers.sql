@@ -12,7 +12,7 @@ with customer_identifiers as (
 
 ),
 
-records_resolved as (
+records_resolved as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_identity__records_resolved') }}
 
@@ -56,7 +56,7 @@ identifier_counts as (
 
 ),
 
-record_tables as (
+record_tables as {{ cdp.inlined_cte() }} (
 
     {#- one pass over the resolved records (tens of millions): per customer and source
         table, then rolled up per customer #}

@@ -22,7 +22,7 @@ deterministic_components as (
 
 ),
 
-edges as (
+edges as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_identity__guarded_edges') }}
 

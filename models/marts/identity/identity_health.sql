@@ -3,13 +3,13 @@
     fired, links found and links followed (the household guard refuses some probabilistic
     ones), and merges and splits in this build. -#}
 
-with customer_ids as (
+with customer_ids as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_identity__customer_ids') }}
 
 ),
 
-identifiers as (
+identifiers as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_identity__identifiers') }}
 
@@ -27,7 +27,7 @@ guarded_edges as (
 
 ),
 
-resolution as (
+resolution as {{ cdp.inlined_cte() }} (
 
     select * from {{ ref('int_identity__customer_id_resolution') }}
 
