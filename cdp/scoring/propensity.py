@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import pickle
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -255,7 +257,7 @@ def train_model(spec: ModelSpec, examples: pd.DataFrame, evaluated_at: datetime 
 
     fit_train = _fit_sample(train)
     estimator = _estimator().fit(_matrix(fit_train, features), fit_train[spec.label].astype("int64").to_numpy())
-    probability = estimator.predict_proba(_matrix(holdout, features))[:, 1]
+    probability = predict_probability(estimator, _matrix(holdout, features))
     auc = float(roc_auc_score(y_holdout, probability))
     baseline_auc = float(roc_auc_score(y_holdout, recency_baseline_score(holdout, spec.baseline_recency_positive)))
     table = reliability_table(y_holdout, probability)
@@ -369,7 +371,7 @@ def score_model(model: TrainedModel, current: pd.DataFrame, spec: ModelSpec | No
     missing = [c for c in model.features if c not in population.columns]
     if missing:
         raise ValueError(f"{model.name}: current features lack column(s) {missing} the model was trained on")
-    probability = model.estimator.predict_proba(_matrix(population, model.features))[:, 1]
+    probability = predict_probability(model.estimator, _matrix(population, model.features))
     return pd.DataFrame({
         "customer_id": population["customer_id"].astype(str),
         "model_name": model.name,
@@ -377,6 +379,38 @@ def score_model(model: TrainedModel, current: pd.DataFrame, spec: ModelSpec | No
         "score": np.round(probability, 6),
         "features_as_of": pd.to_datetime(population["features_as_of"]),
     })
+
+
+# Rows per piece when predicting: pieces this size keep a tree's walk over them in cache.
+PREDICT_CHUNK_ROWS = 50_000
+
+
+def _predict_piece(estimator: HistGradientBoostingClassifier, matrix: np.ndarray) -> np.ndarray:
+    # the OpenMP limit is per thread: each worker sets its own
+    with threadpool_limits(limits=1):
+        return estimator.predict_proba(matrix)[:, 1]
+
+
+def predict_probability(estimator: HistGradientBoostingClassifier, matrix: np.ndarray,
+                        workers: int | None = None) -> np.ndarray:
+    """The positive class's probability for each row of `matrix`, in row order.
+
+    The rows go in pieces of PREDICT_CHUNK_ROWS to a pool of Python threads (one per core; the
+    trees' loops release the GIL), each predicting on one OpenMP thread. Each row's probability
+    depends on that row alone, so the result is the one predict_proba gives in one call. On
+    1.4M rows and two cores: 2.7 s, against 7.4 s in one call on one OpenMP thread and 4.0 s
+    on two (whose threads meet at a barrier after every tree, and spin there when the other
+    core is busy: how the fits got twenty times slower, see train_models). No rows: no
+    probabilities."""
+    if len(matrix) == 0:
+        return np.empty(0, dtype="float64")  # sklearn refuses zero rows; no one to score
+    workers = workers or os.cpu_count() or 1
+    bounds = [*range(0, len(matrix), PREDICT_CHUNK_ROWS), len(matrix)]
+    if workers == 1 or len(bounds) <= 2:
+        return _predict_piece(estimator, matrix)
+    with ThreadPoolExecutor(max_workers=min(workers, len(bounds) - 1)) as pool:
+        pieces = pool.map(lambda start, end: _predict_piece(estimator, matrix[start:end]), bounds[:-1], bounds[1:])
+        return np.concatenate(list(pieces))
 
 
 def score_models(trained: Sequence[TrainedModel], current: pd.DataFrame) -> list[pd.DataFrame]:

@@ -25,6 +25,7 @@ from cdp.scoring.propensity import (
     as_bool,
     current_population,
     evaluations_frame,
+    predict_probability,
     score_model,
     train_model,
 )
@@ -316,6 +317,23 @@ def test_enough_labels_train_evaluate_and_score_deterministically():
     assert first.evaluation["auc"] == second.evaluation["auc"]
     current = examples.loc[examples["split_name"] == "holdout"]
     pd.testing.assert_frame_equal(score_model(first, current), score_model(second, current))
+
+
+def test_prediction_in_pieces_over_threads_is_one_call_in_row_order(monkeypatch: pytest.MonkeyPatch):
+    import cdp.scoring.propensity as propensity
+
+    spec = next(s for s in MODELS if s.name == PURCHASE_PROPENSITY)
+    examples = small_examples(n=600, positives_training=200, positives_holdout=200)
+    trained = train_model(spec, examples)
+    matrix = propensity._matrix(examples, trained.features)
+    whole = trained.estimator.predict_proba(matrix)[:, 1]
+    # pieces of 7 rows over three threads: 86 pieces, the last one short
+    monkeypatch.setattr(propensity, "PREDICT_CHUNK_ROWS", 7)
+    pieces = predict_probability(trained.estimator, matrix, workers=3)
+    assert len(pieces) == len(matrix) and np.array_equal(pieces, whole)
+    # a reversed matrix gives the reversed answer: pieces are put back in row order
+    assert np.array_equal(predict_probability(trained.estimator, matrix[::-1], workers=3), whole[::-1])
+    assert np.array_equal(predict_probability(trained.estimator, matrix[:0], workers=3), whole[:0])
 
 
 def nba_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
