@@ -327,7 +327,7 @@ def test_prediction_in_pieces_over_threads_is_one_call_in_row_order(monkeypatch:
     trained = train_model(spec, examples)
     matrix = propensity._matrix(examples, trained.features)
     whole = trained.estimator.predict_proba(matrix)[:, 1]
-    # pieces of 7 rows over three threads: 86 pieces, the last one short
+    # pieces of 7 rows over three threads: 172 pieces of the 1,200 rows, the last one short
     monkeypatch.setattr(propensity, "PREDICT_CHUNK_ROWS", 7)
     pieces = predict_probability(trained.estimator, matrix, workers=3)
     assert len(pieces) == len(matrix) and np.array_equal(pieces, whole)

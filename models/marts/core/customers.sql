@@ -61,7 +61,7 @@ record_tables as (
     {#- one pass over the resolved records (tens of millions): per customer and source
         table, then per customer and source, then per customer; each step read once, so
         nothing is materialised (reading the records twice, or keeping the per-table rows
-        for two readers, cost 12 s of 19 s at 1,000,000 customers) #}
+        for two readers: 17.2 s against 12.2 s at 1,000,000 customers) #}
     select
         customer_id,
         source_table,
