@@ -80,7 +80,8 @@ line_rows as (
 
 {#- each part summed per customer on its own, then the parts added up: the events are read
     once per part (inlined above: materialised once, the tens of millions of events of a large
-    world spilled, 34-43 s against 6 s inlined for 44M events under a 4 GB memory limit) -#}
+    world spilled: 34-43 s against 6 s inlined for 44M events, a 200,000-customer world's
+    copied five times, under a 4 GB memory limit) -#}
 parts as (
 
     select
