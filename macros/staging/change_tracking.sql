@@ -87,10 +87,14 @@
     until the post-hook.
 
     Two steps, neither of which joins the two sides: the raw copies (+1, + fingerprint) and
-    the kept ones (-1, - fingerprint) go into one aggregation, first by a 64-bit hash of the
-    key (a number groups much faster than text), which finds the hashes whose copies differ;
-    then the same by key, over the rows of those hashes only. A hash two keys share only
-    makes both keys compared in the second step, so the answer is exact. On the
+    the kept ones (-1, - fingerprint) go into one aggregation, first by a bucket of a 64-bit
+    hash of the key (a number groups much faster than text), which finds the buckets whose
+    copies differ; then the same by key, over the rows of those buckets only. Keys sharing a
+    bucket are only all compared in the second step, so the answer is exact. On DuckDB a
+    bucket holds about eight kept rows (change_key_bucket): a hash table of tens of millions of
+    groups is the slow part, and the few keys compared again cost little (the 14.7M track
+    events at 1,000,000 customers: 6.1-9.4 s per key hash, 3.7-5.0 s in 4M buckets, 2.6-3.5 s
+    in 1M; Postgres groups by the key hash itself). On the
     1,000,000-customer world's 20M page views, 13-19 s with a full outer join of the two
     per-key aggregates, 8-9 s for a hand-written query of these two steps (timed standalone,
     before this macro's final form). -#}
@@ -103,24 +107,26 @@
     {%- set changed_keys = cdp.work_relation(relation, 'changed_keys') %}
     drop table if exists {{ changed_keys }};
     {%- if is_incremental() %}
+    {%- set raw_bucket = cdp.change_key_bucket(cdp.row_fingerprint(change_key), relation) %}
+    {%- set kept_bucket = cdp.change_key_bucket(cdp.row_fingerprint('_change_key'), relation) %}
     create table {{ changed_keys }} as
-    with changed_hashes as {{ cdp.materialized_cte() }} (
+    with changed_buckets as {{ cdp.materialized_cte() }} (
 
-        select _key_hash
+        select _key_bucket
         from (
             select
-                {{ cdp.row_fingerprint(change_key) }} as _key_hash,
+                {{ raw_bucket }} as _key_bucket,
                 1 as _copy,
                 {{ cdp.signed_fingerprint(cdp.row_fingerprint('src')) }} as _fingerprint
             from {{ source_relation }} as src
             union all
             select
-                {{ cdp.row_fingerprint('_change_key') }} as _key_hash,
+                {{ kept_bucket }} as _key_bucket,
                 -1 as _copy,
                 -{{ cdp.signed_fingerprint('_row_fingerprint') }} as _fingerprint
             from {{ relation }}
         ) as copies
-        group by _key_hash
+        group by _key_bucket
         having sum(_copy) <> 0 or sum(_fingerprint) <> 0
 
     )
@@ -135,7 +141,7 @@
             0 as _kept,
             {{ cdp.signed_fingerprint(cdp.row_fingerprint('src')) }} as _fingerprint
         from {{ source_relation }} as src
-        where {{ cdp.row_fingerprint(change_key) }} in (select _key_hash from changed_hashes)
+        where {{ raw_bucket }} in (select _key_bucket from changed_buckets)
         union all
         select
             _change_key,
@@ -143,12 +149,35 @@
             1 as _kept,
             -{{ cdp.signed_fingerprint('_row_fingerprint') }} as _fingerprint
         from {{ relation }}
-        where {{ cdp.row_fingerprint('_change_key') }} in (select _key_hash from changed_hashes)
+        where {{ kept_bucket }} in (select _key_bucket from changed_buckets)
     ) as copies
     group by _change_key
     having sum(_arriving) <> sum(_kept) or sum(_fingerprint) <> 0
     {%- endif %}
 {%- endmacro %}
+
+{#- The bucket of a change key's hash (hash_sql) that compare_source_rows groups by first: on
+    DuckDB the hash's top bits, as many as give the kept table (relation) about eight rows per
+    bucket (at least 2^10 buckets, at most 2^40); elsewhere the hash itself. -#}
+{% macro change_key_bucket(hash_sql, relation) %}
+    {{ return(adapter.dispatch('change_key_bucket', 'cdp')(hash_sql, relation)) }}
+{% endmacro %}
+
+{% macro default__change_key_bucket(hash_sql, relation) %}
+    {{ return(hash_sql) }}
+{% endmacro %}
+
+{% macro duckdb__change_key_bucket(hash_sql, relation) %}
+    {%- set kept_rows = run_query('select count(*) from ' ~ relation).rows[0][0] | int -%}
+    {%- set fit = namespace(bits=none) -%}
+    {%- for bits in range(10, 41) -%}
+        {%- if fit.bits is none and 2 ** bits * 8 >= kept_rows -%}
+            {%- set fit.bits = bits -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set fit.bits = fit.bits or 40 -%}
+    {{ return('(' ~ hash_sql ~ ' >> ' ~ (64 - fit.bits) ~ ')') }}
+{% endmacro %}
 
 {#- A row fingerprint as a number that can be negated and summed without overflow (DuckDB's
     hashes are unsigned 64-bit, Postgres's signed). -#}
