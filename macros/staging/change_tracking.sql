@@ -89,9 +89,9 @@
     Two steps, neither of which joins the two sides: the raw copies (+1, + fingerprint) and
     the kept ones (-1, - fingerprint) go into one aggregation, first by a bucket of a 64-bit
     hash of the key (a number groups much faster than text), which finds the buckets whose
-    copies differ; then the same by key, over the rows of those buckets only. Keys sharing a
-    bucket are only all compared in the second step, so the answer is exact. On DuckDB a
-    bucket holds about eight kept rows (change_key_bucket): a hash table of tens of millions of
+    copies differ; then the same by key, over the rows of those buckets only: a key that
+    shares a bucket with a changed one is compared by key there, so the answer is exact. On
+    DuckDB a bucket holds about eight kept rows (change_key_bucket_shift): a hash table of tens of millions of
     groups is the slow part, and the few keys compared again cost little (the 14.7M track
     events at 1,000,000 customers: 6.1-9.4 s per key hash, 3.7-5.0 s in 4M buckets, 2.6-3.5 s
     in 1M; Postgres groups by the key hash itself). On the
@@ -107,8 +107,9 @@
     {%- set changed_keys = cdp.work_relation(relation, 'changed_keys') %}
     drop table if exists {{ changed_keys }};
     {%- if is_incremental() %}
-    {%- set raw_bucket = cdp.change_key_bucket(cdp.row_fingerprint(change_key), relation) %}
-    {%- set kept_bucket = cdp.change_key_bucket(cdp.row_fingerprint('_change_key'), relation) %}
+    {%- set shift = cdp.change_key_bucket_shift(relation) %}
+    {%- set raw_bucket = cdp.shifted(cdp.row_fingerprint(change_key), shift) %}
+    {%- set kept_bucket = cdp.shifted(cdp.row_fingerprint('_change_key'), shift) %}
     create table {{ changed_keys }} as
     with changed_buckets as {{ cdp.materialized_cte() }} (
 
@@ -156,27 +157,29 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The bucket of a change key's hash (hash_sql) that compare_source_rows groups by first: on
-    DuckDB the hash's top bits, as many as give the kept table (relation) about eight rows per
-    bucket (at least 2^10 buckets, at most 2^40); elsewhere the hash itself. -#}
-{% macro change_key_bucket(hash_sql, relation) %}
-    {{ return(adapter.dispatch('change_key_bucket', 'cdp')(hash_sql, relation)) }}
+{#- How many bits compare_source_rows shifts a change key's hash right to get its bucket: on
+    DuckDB as many as leave the kept table (relation) about eight rows per bucket (at least
+    2^10 buckets, at most 2^40); elsewhere none (the hash itself). -#}
+{% macro change_key_bucket_shift(relation) %}
+    {{ return(adapter.dispatch('change_key_bucket_shift', 'cdp')(relation)) }}
 {% endmacro %}
 
-{% macro default__change_key_bucket(hash_sql, relation) %}
-    {{ return(hash_sql) }}
+{% macro default__change_key_bucket_shift(relation) %}
+    {{ return(0) }}
 {% endmacro %}
 
-{% macro duckdb__change_key_bucket(hash_sql, relation) %}
+{% macro duckdb__change_key_bucket_shift(relation) %}
     {%- set kept_rows = run_query('select count(*) from ' ~ relation).rows[0][0] | int -%}
-    {%- set fit = namespace(bits=none) -%}
-    {%- for bits in range(10, 41) -%}
-        {%- if fit.bits is none and 2 ** bits * 8 >= kept_rows -%}
-            {%- set fit.bits = bits -%}
-        {%- endif -%}
+    {%- set fit = namespace(bits=40) -%}
+    {%- for bits in range(40, 9, -1) if 2 ** bits * 8 >= kept_rows -%}
+        {%- set fit.bits = bits -%}
     {%- endfor -%}
-    {%- set fit.bits = fit.bits or 40 -%}
-    {{ return('(' ~ hash_sql ~ ' >> ' ~ (64 - fit.bits) ~ ')') }}
+    {{ return(64 - fit.bits) }}
+{% endmacro %}
+
+{#- hash_sql shifted right by `shift` bits (unchanged when 0). -#}
+{% macro shifted(hash_sql, shift) %}
+    {{ return(hash_sql if shift == 0 else '(' ~ hash_sql ~ ' >> ' ~ shift ~ ')') }}
 {% endmacro %}
 
 {#- A row fingerprint as a number that can be negated and summed without overflow (DuckDB's
