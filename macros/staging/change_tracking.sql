@@ -91,10 +91,10 @@
     hash of the key (a number groups much faster than text), which finds the buckets whose
     copies differ; then the same by key, over the rows of those buckets only: a key that
     shares a bucket with a changed one is compared by key there, so the answer is exact. On
-    DuckDB a bucket holds about eight kept rows (change_key_bucket_shift): a hash table of tens of millions of
-    groups is the slow part, and the few keys compared again cost little (the 14.7M track
-    events at 1,000,000 customers: 6.1-9.4 s per key hash, 3.7-5.0 s in 4M buckets, 2.6-3.5 s
-    in 1M; Postgres groups by the key hash itself). On the
+    DuckDB a bucket holds about eight kept rows (change_key_bucket_shift): a hash table of
+    tens of millions of groups is the slow part, and the few keys compared again cost little
+    (the 14.7M track events at 1,000,000 customers: 6.1-9.4 s per key hash, 3.7-5.0 s in 4M
+    buckets, 2.6-3.5 s in 1M; Postgres groups by the key hash itself). On the
     1,000,000-customer world's 20M page views, 13-19 s with a full outer join of the two
     per-key aggregates, 8-9 s for a hand-written query of these two steps (timed standalone,
     before this macro's final form). -#}
