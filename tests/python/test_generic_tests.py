@@ -1,9 +1,9 @@
 """The uniqueness tests find exactly the repeated values, on both warehouses.
 
-On DuckDB the built-in `unique` test is replaced by one that finds repeated hashes of the values first, by sorting them
-(macros/testing/unique_rows.sql); `unique_combination_of_columns` does the same. Both must
-return what a plain group-by returns: every repeated value (nulls apart for `unique`), how many
-rows carry it, and nothing else.
+On DuckDB the built-in `unique` test is replaced by one that finds repeated hashes of the values
+first, by sorting them (macros/testing/unique_rows.sql); `unique_combination_of_columns` does the
+same. Both must return what a plain group-by returns: every repeated value (nulls apart for
+`unique`), how many rows carry it, and nothing else.
 """
 
 from __future__ import annotations
